@@ -1,0 +1,34 @@
+"""`/v1/snapshots/contacts`: a consistent NDJSON stream of a workspace's audience.
+
+Campaigns pulls it at launch. One REPEATABLE READ transaction makes the stream a snapshot
+even while imports and edits go on; keyset pages keep memory flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from herald_contacts import repository
+from herald_contacts.api.deps import ContactsReader
+from herald_contacts.schemas import ContactRead
+
+router = APIRouter(prefix="/v1/snapshots", tags=["snapshots"])
+
+
+@router.get("/contacts", response_class=StreamingResponse)
+async def contacts_snapshot(principal: ContactsReader, request: Request) -> StreamingResponse:
+    sessions: async_sessionmaker[AsyncSession] = request.state.sessions
+
+    async def lines() -> AsyncIterator[bytes]:
+        async with sessions() as session:
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            async for chunk in repository.stream_all(session, principal.workspace_id):
+                yield b"".join(
+                    ContactRead.model_validate(c).model_dump_json().encode() + b"\n" for c in chunk
+                )
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")

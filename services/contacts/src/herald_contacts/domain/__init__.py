@@ -1,0 +1,1 @@
+"""Pure contact logic: no IO."""

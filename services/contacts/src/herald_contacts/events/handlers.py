@@ -1,0 +1,25 @@
+"""Handlers: each applies one event inside the runner's transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from herald_events import Envelope
+from herald_events.models.external import CommerceEventKind, CommerceEventV1
+from herald_kit.consumer import HandlerContext
+
+from herald_contacts import service
+
+
+async def on_commerce_event(event: Envelope[Any], ctx: HandlerContext) -> None:
+    payload: CommerceEventV1 = event.payload
+    if payload.kind != CommerceEventKind.ORDER_PLACED or payload.phone is None:
+        return
+    try:
+        total = Decimal(str(payload.data.get("total", "0")))
+    except InvalidOperation:
+        total = Decimal(0)
+    await service.record_order(
+        ctx.session, ctx.outbox, event.workspace_id, payload.phone, total, payload.occurred_at
+    )

@@ -1,0 +1,13 @@
+"""Which topics the contacts consumer reads, in which consumer groups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from herald_kit.consumer import Subscription
+
+from herald_contacts.events import handlers
+
+
+def groups() -> Mapping[str, Sequence[Subscription]]:
+    return {"contacts.commerce": [Subscription("commerce.events", handlers.on_commerce_event)]}

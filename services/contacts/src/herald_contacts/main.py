@@ -1,0 +1,18 @@
+"""The contacts API application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from herald_kit.app import create_service_app
+
+from herald_contacts.api import contacts, snapshots
+from herald_contacts.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        service="contacts",
+        settings=get_settings(),
+        routers=[contacts.router, snapshots.router],
+        description="Contacts: E.164 numbers, attributes, tags, audiences and snapshots.",
+    )

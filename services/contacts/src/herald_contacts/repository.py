@@ -1,0 +1,56 @@
+"""Every query of the contacts service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_contacts.models import Contact
+
+
+async def get(session: AsyncSession, workspace_id: str, contact_id: uuid.UUID) -> Contact | None:
+    return await session.scalar(
+        sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.id == contact_id)
+    )
+
+
+async def get_by_phone(session: AsyncSession, workspace_id: str, phone: str) -> Contact | None:
+    return await session.scalar(
+        sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.phone == phone)
+    )
+
+
+async def add(session: AsyncSession, contact: Contact) -> None:
+    session.add(contact)
+    await session.flush()
+
+
+async def delete(session: AsyncSession, contact: Contact) -> None:
+    await session.delete(contact)
+    await session.flush()
+
+
+async def page(
+    session: AsyncSession, workspace_id: str, after: uuid.UUID | None, limit: int
+) -> Sequence[Contact]:
+    query = sa.select(Contact).where(Contact.workspace_id == workspace_id)
+    if after is not None:
+        query = query.where(Contact.id > after)
+    return (await session.scalars(query.order_by(Contact.id).limit(limit))).all()
+
+
+async def stream_all(
+    session: AsyncSession, workspace_id: str, chunk: int = 5000
+) -> AsyncIterator[Sequence[Contact]]:
+    """Keyset-paginated chunks; run inside a REPEATABLE READ transaction for a snapshot."""
+    after: uuid.UUID | None = None
+    while True:
+        rows = await page(session, workspace_id, after, chunk)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+        session.expunge_all()

@@ -1,0 +1,55 @@
+"""API models of the contacts service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=3, max_length=40, examples=["06 12 34 56 78"])
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    locale: str = Field(default="fr", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    timezone: str | None = Field(default=None, max_length=64)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ContactUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    timezone: str | None = Field(default=None, max_length=64)
+    attributes: dict[str, Any] | None = None
+    tags: list[str] | None = Field(default=None, max_length=100)
+
+
+class ContactRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    phone: str
+    country: str | None
+    timezone: str | None
+    locale: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    attributes: dict[str, Any]
+    tags: list[str]
+    orders_count: int
+    total_spent: Decimal
+    last_order_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,152 @@
+"""Use cases of the contacts service. They never commit: the entrypoint owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from herald_events.models.contacts import ContactUpdatedV1
+from herald_kit.errors import Unprocessable
+from herald_kit.logs import mask_phone
+from herald_kit.outbox import Outbox
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_contacts import repository
+from herald_contacts.domain.phones import InvalidPhone, normalise_phone
+from herald_contacts.errors import ContactAlreadyExists, ContactNotFound
+from herald_contacts.models import Contact
+from herald_contacts.schemas import ContactCreate, ContactUpdate
+
+TOPIC = "contact.updated"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_event(contact: Contact) -> ContactUpdatedV1:
+    return ContactUpdatedV1(
+        contact_id=contact.id,
+        phone=contact.phone,
+        country=contact.country,
+        timezone=contact.timezone,
+        locale=contact.locale,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        attributes=contact.attributes,
+        tags=contact.tags,
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )
+
+
+async def _publish(session: AsyncSession, outbox: Outbox, contact: Contact) -> None:
+    envelope = outbox.envelope(TOPIC, to_event(contact), workspace_id=contact.workspace_id)
+    await outbox.add(session, TOPIC, str(contact.id), envelope)
+
+
+async def create_contact(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    data: ContactCreate,
+    default_region: str,
+) -> Contact:
+    try:
+        phone = normalise_phone(data.phone, default_region)
+    except InvalidPhone as error:
+        raise Unprocessable(f"phone: {error}") from error
+    if await repository.get_by_phone(session, workspace_id, phone.e164) is not None:
+        raise ContactAlreadyExists(mask_phone(phone.e164))
+    now = _now()
+    contact = Contact(
+        id=uuid.uuid4(),
+        workspace_id=workspace_id,
+        phone=phone.e164,
+        country=phone.country,
+        timezone=data.timezone or phone.timezone,
+        locale=data.locale,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        email=str(data.email) if data.email else None,
+        attributes=data.attributes,
+        tags=sorted(set(data.tags)),
+        orders_count=0,
+        total_spent=Decimal(0),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add(session, contact)
+    except IntegrityError as error:  # a concurrent create of the same phone
+        raise ContactAlreadyExists(mask_phone(phone.e164)) from error
+    await _publish(session, outbox, contact)
+    return contact
+
+
+async def get_contact(session: AsyncSession, workspace_id: str, contact_id: uuid.UUID) -> Contact:
+    contact = await repository.get(session, workspace_id, contact_id)
+    if contact is None:
+        raise ContactNotFound()
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    contact_id: uuid.UUID,
+    data: ContactUpdate,
+) -> Contact:
+    contact = await get_contact(session, workspace_id, contact_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "email" in changes and changes["email"] is not None:
+        changes["email"] = str(changes["email"])
+    if "tags" in changes and changes["tags"] is not None:
+        changes["tags"] = sorted(set(changes["tags"]))
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    contact.updated_at = _now()
+    await session.flush()
+    await _publish(session, outbox, contact)
+    return contact
+
+
+async def erase_contact(
+    session: AsyncSession, outbox: Outbox, workspace_id: str, contact_id: uuid.UUID
+) -> None:
+    contact = await get_contact(session, workspace_id, contact_id)
+    await repository.delete(session, contact)
+    await outbox.tombstone(session, TOPIC, str(contact_id))
+
+
+async def list_contacts(
+    session: AsyncSession, workspace_id: str, after: uuid.UUID | None, limit: int
+) -> Sequence[Contact]:
+    return await repository.page(session, workspace_id, after, limit)
+
+
+async def record_order(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    phone: str,
+    total: Decimal,
+    placed_at: datetime,
+) -> None:
+    """Keep purchase statistics current from `commerce.events` (order.placed)."""
+    contact = await repository.get_by_phone(session, workspace_id, phone)
+    if contact is None:
+        return
+    contact.orders_count += 1
+    contact.total_spent += total
+    if contact.last_order_at is None or placed_at > contact.last_order_at:
+        contact.last_order_at = placed_at
+    contact.updated_at = _now()
+    await session.flush()
+    await _publish(session, outbox, contact)

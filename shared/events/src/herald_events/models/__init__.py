@@ -1,0 +1,1 @@
+"""One pydantic model per event version. Additive changes only within a version."""

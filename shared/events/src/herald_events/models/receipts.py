@@ -1,0 +1,65 @@
+"""Events produced by the receipts service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from herald_events.models.common import E164, Payload
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+class SmsDeliveredV1(Payload):
+    """The delivery state of a message, from the operator's receipts."""
+
+    message_id: uuid.UUID
+    campaign_id: uuid.UUID | None = None
+    status: DeliveryStatus
+    final: bool
+    parts_total: int = 1
+    parts_reported: int = 1
+    error_code: str | None = None
+    reported_at: datetime
+
+
+class KeywordKind(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    NONE = "none"
+
+
+class SmsInboundV1(Payload):
+    """A message a handset sent us, after keyword handling."""
+
+    inbound_id: uuid.UUID
+    phone: E164
+    destination: str
+    text: str
+    keyword: KeywordKind
+    received_at: datetime
+
+
+class OptoutScope(StrEnum):
+    GLOBAL = "global"
+    BRAND = "brand"
+
+
+class OptoutReceivedV1(Payload):
+    """A recipient asked to stop: by keyword, or through the API."""
+
+    phone: E164
+    scope: OptoutScope = OptoutScope.GLOBAL
+    brand: str = "default"
+    source: str
+    keyword: str | None = None
+    inbound_id: uuid.UUID | None = None
+    received_at: datetime
