@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from herald_kit.cli import service_cli
-
 from herald_contacts.events.subscriptions import groups
 from herald_contacts.settings import get_settings
+from herald_kit.cli import service_cli
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from herald_kit.app import create_service_app
 
 from herald_contacts.api import contacts, snapshots
 from herald_contacts.settings import get_settings
+from herald_kit.app import create_service_app
 
 
 def create_app() -> FastAPI:

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from herald_kit.db import make_metadata
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from herald_kit.db import make_metadata
 
 metadata = make_metadata()
 

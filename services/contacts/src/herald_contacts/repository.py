@@ -12,15 +12,13 @@ from herald_contacts.models import Contact
 
 
 async def get(session: AsyncSession, workspace_id: str, contact_id: uuid.UUID) -> Contact | None:
-    return await session.scalar(
-        sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.id == contact_id)
-    )
+    query = sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.id == contact_id)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def get_by_phone(session: AsyncSession, workspace_id: str, phone: str) -> Contact | None:
-    return await session.scalar(
-        sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.phone == phone)
-    )
+    query = sa.select(Contact).where(Contact.workspace_id == workspace_id, Contact.phone == phone)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def add(session: AsyncSession, contact: Contact) -> None:
@@ -43,10 +41,9 @@ async def page(
 
 
 async def stream_all(
-    session: AsyncSession, workspace_id: str, chunk: int = 5000
+    session: AsyncSession, workspace_id: str, after: uuid.UUID | None = None, chunk: int = 5000
 ) -> AsyncIterator[Sequence[Contact]]:
     """Keyset-paginated chunks; run inside a REPEATABLE READ transaction for a snapshot."""
-    after: uuid.UUID | None = None
     while True:
         rows = await page(session, workspace_id, after, chunk)
         if not rows:

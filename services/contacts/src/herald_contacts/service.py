@@ -7,10 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from herald_events.models.contacts import ContactUpdatedV1
-from herald_kit.errors import Unprocessable
-from herald_kit.logs import mask_phone
-from herald_kit.outbox import Outbox
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +15,10 @@ from herald_contacts.domain.phones import InvalidPhone, normalise_phone
 from herald_contacts.errors import ContactAlreadyExists, ContactNotFound
 from herald_contacts.models import Contact
 from herald_contacts.schemas import ContactCreate, ContactUpdate
+from herald_events.models.contacts import ContactUpdatedV1
+from herald_kit.errors import Unprocessable
+from herald_kit.logs import mask_phone
+from herald_kit.outbox import Outbox
 
 TOPIC = "contact.updated"
 

@@ -10,10 +10,10 @@ import typer
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from herald_events import TOPICS, Envelope, topic
-from herald_events.models.external import ApiKeyChangedV1
 from pydantic_settings import BaseSettings
 
+from herald_events import TOPICS, Envelope, topic
+from herald_events.models.external import ApiKeyChangedV1
 from herald_kit.auth import APIKEY_TOPIC, new_key
 from herald_kit.kafka import encode_envelope, make_producer, value_bytes
 from herald_kit.settings import KafkaSettings, settings_config

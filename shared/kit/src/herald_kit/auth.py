@@ -17,10 +17,10 @@ from typing import Annotated
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import Depends, Request
-from herald_events import RawEnvelope
-from herald_events.models.external import ApiKeyChangedV1
 from pydantic import ValidationError
 
+from herald_events import RawEnvelope
+from herald_events.models.external import ApiKeyChangedV1
 from herald_kit.errors import DomainError
 from herald_kit.logs import get_logger
 from herald_kit.settings import KafkaSettings

@@ -25,13 +25,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
-from herald_events import Envelope, RawEnvelope, model_for, topic
 from opentelemetry import context as otel_context
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald_events import Envelope, RawEnvelope, model_for, topic
 from herald_kit.db import transaction
 from herald_kit.errors import ConsumerStopped, PermanentError, TransientError
 from herald_kit.logs import get_logger
@@ -123,6 +123,28 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, TransientError | OperationalError | InterfaceError | TimeoutError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def apply_once(
+    session: AsyncSession,
+    outbox: Outbox,
+    group: str,
+    subscription: Subscription,
+    envelope: Envelope[Any],
+) -> bool:
+    """Record the event in the group's inbox and run the handler, in the caller's
+    transaction; False (and nothing done) when the group already applied this event."""
+    inserted = await session.execute(
+        insert(INBOX)
+        .values(consumer_group=group, event_id=envelope.event_id, topic=subscription.topic)
+        .on_conflict_do_nothing()
+        .returning(INBOX.c.event_id)
+    )
+    if inserted.first() is None:
+        return False
+    context = HandlerContext(session=session, outbox=outbox, group=group, envelope=envelope)
+    await subscription.handler(envelope, context)
+    return True
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -272,21 +294,10 @@ class ConsumerRunner:
         envelope: Envelope[Any] | None,
     ) -> None:
         subscription = self.subscriptions[record.topic]
-        context = HandlerContext(
-            session=session, outbox=self.outbox, group=self.group, envelope=envelope
-        )
         if envelope is None:  # a tombstone on a compacted topic
             if subscription.on_tombstone is not None and record.key is not None:
+                context = HandlerContext(session=session, outbox=self.outbox, group=self.group)
                 await subscription.on_tombstone(record.key.decode(), context)
-            return
-        inserted = await session.execute(
-            insert(INBOX)
-            .values(consumer_group=self.group, event_id=envelope.event_id, topic=record.topic)
-            .on_conflict_do_nothing()
-            .returning(INBOX.c.event_id)
-        )
-        if inserted.first() is None:
-            EVENTS_CONSUMED.labels(self.group, record.topic, "duplicate").inc()
             return
         token = otel_context.attach(extract_context(record.headers))
         try:
@@ -294,9 +305,11 @@ class ConsumerRunner:
                 tracer(__name__).start_as_current_span(f"consume {record.topic}"),
                 HANDLER_SECONDS.labels(self.group, record.topic).time(),
             ):
-                await subscription.handler(envelope, context)
+                applied = await apply_once(session, self.outbox, self.group, subscription, envelope)
         finally:
             otel_context.detach(token)
+        if not applied:
+            EVENTS_CONSUMED.labels(self.group, record.topic, "duplicate").inc()
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], error: BaseException

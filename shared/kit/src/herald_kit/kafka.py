@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from herald_events import Envelope
 from pydantic import BaseModel
 
+from herald_events import Envelope
 from herald_kit.settings import KafkaSettings
 
 

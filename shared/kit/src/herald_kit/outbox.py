@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from herald_events import Envelope, topic
-from herald_events.models.common import Payload
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald_events import Envelope, topic
+from herald_events.models.common import Payload
 from herald_kit.kafka import encode_envelope
 from herald_kit.tables import OUTBOX
 from herald_kit.telemetry import inject_headers

@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from herald_kit.app import OutboxDep, SessionDep
-from herald_kit.errors import Unprocessable
-from herald_kit.pagination import Page, decode_cursor, encode_cursor
 
 from herald_contacts import service
 from herald_contacts.api.deps import ContactsReader, ContactsWriter
 from herald_contacts.schemas import ContactCreate, ContactRead, ContactUpdate
 from herald_contacts.settings import get_settings
+from herald_kit.app import OutboxDep, SessionDep
+from herald_kit.errors import Unprocessable
+from herald_kit.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+
 from herald_kit.auth import Principal, scope_checker
 
 ContactsReader = Annotated[Principal, Depends(scope_checker("contacts:read"))]

@@ -6,6 +6,7 @@ even while imports and edits go on; keyset pages keep memory flat.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -20,13 +21,16 @@ router = APIRouter(prefix="/v1/snapshots", tags=["snapshots"])
 
 
 @router.get("/contacts", response_class=StreamingResponse)
-async def contacts_snapshot(principal: ContactsReader, request: Request) -> StreamingResponse:
+async def contacts_snapshot(
+    principal: ContactsReader, request: Request, after: uuid.UUID | None = None
+) -> StreamingResponse:
+    """Contacts in id order; `after` resumes a stream that was cut (keyset, not offset)."""
     sessions: async_sessionmaker[AsyncSession] = request.state.sessions
 
     async def lines() -> AsyncIterator[bytes]:
         async with sessions() as session:
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            async for chunk in repository.stream_all(session, principal.workspace_id):
+            async for chunk in repository.stream_all(session, principal.workspace_id, after):
                 yield b"".join(
                     ContactRead.model_validate(c).model_dump_json().encode() + b"\n" for c in chunk
                 )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from herald_contacts import service
 from herald_events import Envelope
 from herald_events.models.external import CommerceEventKind, CommerceEventV1
 from herald_kit.consumer import HandlerContext
-
-from herald_contacts import service
 
 
 async def on_commerce_event(event: Envelope[Any], ctx: HandlerContext) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from herald_kit.consumer import Subscription
-
 from herald_contacts.events import handlers
+from herald_kit.consumer import Subscription
 
 
 def groups() -> Mapping[str, Sequence[Subscription]]:
