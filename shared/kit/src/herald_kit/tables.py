@@ -48,6 +48,7 @@ PENDING_INDEX = "ix_outbox_pending"
 
 KIT_METADATA = sa.MetaData()
 OUTBOX = sa.Table("outbox", KIT_METADATA, *_outbox_columns())
+sa.Index(PENDING_INDEX, OUTBOX.c.id, postgresql_where=OUTBOX.c.published_at.is_(None))
 INBOX = sa.Table("inbox", KIT_METADATA, *_inbox_columns())
 
 
