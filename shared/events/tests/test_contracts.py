@@ -75,3 +75,14 @@ class TestCatalogue:
     def test_an_unknown_topic_is_refused(self) -> None:
         with pytest.raises(UnknownTopic):
             topic("sms.sent")
+
+
+def test_the_topic_page_is_current() -> None:
+    from pathlib import Path
+
+    from herald_events.docs import render
+
+    page = Path(__file__).resolve().parents[3] / "docs" / "topics.md"
+    assert page.read_text(encoding="utf-8") == render(), (
+        "run `uv run python -m herald_events.docs > docs/topics.md`"
+    )

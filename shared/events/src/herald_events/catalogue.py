@@ -144,7 +144,10 @@ TOPICS: tuple[TopicSpec, ...] = (
         owner="dispatcher",
         consumers=("receipts",),
         versions={1: GatewayInboundV1},
-        description="Raw delivery receipts and handset messages received on gateway binds.",
+        description=(
+            "Raw delivery receipts and handset messages received on gateway binds; keyed by "
+            "the provider message id, or by the sender's number for a handset message."
+        ),
     ),
     TopicSpec(
         name="sms.delivered",
