@@ -1,0 +1,1 @@
+"""The local stack: real PostgreSQL and Kafka, the SMSC simulator and the services, no Docker."""
