@@ -75,7 +75,11 @@ def test_processes_run_our_venv_scripts_and_wait_on_readyz() -> None:
 
 def test_scripts_outside_the_venv_go_through_uv() -> None:
     assert script_command("herald-nothing", "api") == [
-        "uv", "run", "--no-sync", "herald-nothing", "api",
+        "uv",
+        "run",
+        "--no-sync",
+        "herald-nothing",
+        "api",
     ]
 
 

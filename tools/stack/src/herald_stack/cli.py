@@ -1,9 +1,9 @@
 """`herald-stack`: run the whole platform on this machine without Docker.
 
-    herald-stack up [--only-infra]   PostgreSQL, Kafka, topics, migrations, simulator, services
-    herald-stack status              one row per process
-    herald-stack logs NAME [-f]      a process's log
-    herald-stack down [--purge]      stop everything (and forget the data)
+herald-stack up [--only-infra]   PostgreSQL, Kafka, topics, migrations, simulator, services
+herald-stack status              one row per process
+herald-stack logs NAME [-f]      a process's log
+herald-stack down [--purge]      stop everything (and forget the data)
 """
 
 from __future__ import annotations

@@ -78,9 +78,14 @@ def _fetch_jars(mvn: str, pom: Path, libs: Path) -> None:
     libs.mkdir()
     result = subprocess.run(
         [
-            mvn, "-B", "-q", "-f", str(pom),
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={libs}",
         ],
         capture_output=True,
         text=True,
@@ -186,8 +191,16 @@ class KafkaBroker:
         """Format the log folder once; later starts keep its topics and cluster id."""
         formatted = subprocess.run(
             [
-                java, "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
-                "-t", new_cluster_id(), "-c", str(properties),
+                java,
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                new_cluster_id(),
+                "-c",
+                str(properties),
             ],
             capture_output=True,
             text=True,

@@ -99,8 +99,15 @@ class PostgresCluster:
         result = subprocess.run(
             _as_owner(
                 [
-                    str(bin_dir / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER,
-                    "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
                 ]
             ),
             capture_output=True,
@@ -166,8 +173,19 @@ class PostgresCluster:
         psql = ensure_postgres_installed() / "psql"
         result = subprocess.run(
             [
-                str(psql), "-h", HOST, "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres",
-                "-v", "ON_ERROR_STOP=1", "-tAc", sql,
+                str(psql),
+                "-h",
+                HOST,
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
             ],
             capture_output=True,
             text=True,

@@ -157,6 +157,7 @@ class LocalStack:
         deadline = time.monotonic() + timeout
         problems = []
         for spec in processes:
+
             def alive(name: str = spec.name) -> bool:
                 return self.supervisor.is_running(name)
 
