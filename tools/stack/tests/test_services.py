@@ -52,13 +52,15 @@ def test_service_specific_env() -> None:
     campaigns = service_env(by_name("campaigns"), "api", INFRA)
     dispatcher = service_env(by_name("dispatcher"), "relay", INFRA)
 
-    assert campaigns["HERALD_CAMPAIGNS_CONTACTS_URL"] == "http://127.0.0.1:8101"
+    assert campaigns["HERALD_CAMPAIGNS_CONTACTS__URL"] == "http://127.0.0.1:8101"
     assert dispatcher["HERALD_DISPATCHER_HEALTH__PORT"] == "8304"
     assert {k: v for k, v in dispatcher.items() if "SMPP" in k} == {
         "HERALD_DISPATCHER_SMPP__HOST": "127.0.0.1",
         "HERALD_DISPATCHER_SMPP__PORT": "2775",
         "HERALD_DISPATCHER_SMPP__SYSTEM_ID": "herald",
-        "HERALD_DISPATCHER_SMPP__PASSWORD": "local-dev-secret",
+        "HERALD_DISPATCHER_SMPP__PASSWORD": "loc4ldev",
+        "HERALD_DISPATCHER_SMPP__WORKSPACE_ID": "demo",
+        "HERALD_DISPATCHER_SMPP__SOURCE_ADDR_DEFAULT": "36111",
     }
 
 

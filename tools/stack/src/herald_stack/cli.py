@@ -1,6 +1,8 @@
 """`herald-stack`: run the whole platform on this machine without Docker.
 
+herald-stack prerequisites       install PostgreSQL if missing, fetch the Kafka jars
 herald-stack up [--only-infra]   PostgreSQL, Kafka, topics, migrations, simulator, services
+herald-stack demo                `up`, then a demo campaign through the SMSC simulator
 herald-stack status              one row per process
 herald-stack logs NAME [-f]      a process's log
 herald-stack down [--purge]      stop everything (and forget the data)
@@ -8,6 +10,7 @@ herald-stack down [--purge]      stop everything (and forget the data)
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Annotated
 
@@ -15,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from herald_stack.client import PlatformError
+from herald_stack.demo import describe, run_demo
 from herald_stack.errors import StackError
 from herald_stack.processes import ProcessStatus, log_tail
 from herald_stack.stack import LocalStack, Problem
@@ -61,14 +66,17 @@ def _report_skipped(skipped: list[Problem]) -> None:
 
 
 @app.command()
-def up(
-    only_infra: Annotated[
-        bool, typer.Option("--only-infra", help="PostgreSQL, Kafka and the topics only.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for every /readyz.")] = 120.0,
-) -> None:
-    """Start the stack (what already runs is left alone)."""
-    stack = _stack()
+def prerequisites() -> None:
+    """Install Debian's PostgreSQL when missing (as root) and fetch the Kafka jars once."""
+    try:
+        _stack().check_prerequisites()
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print("prerequisites ready: PostgreSQL server binaries, Kafka jars")
+
+
+def _start(stack: LocalStack, *, only_infra: bool, timeout: float) -> None:
     try:
         skipped, failed = stack.up(only_infra=only_infra, timeout=timeout)
     except StackError as exc:
@@ -78,9 +86,38 @@ def up(
     console.print(_status_table([row for row in stack.status() if row.state != "stopped"]))
     for problem in failed:
         console.print(f"[red]failed[/] {problem.name}: {problem.reason}")
-    if failed:
+    if failed or skipped:
         console.print("see `herald-stack logs NAME`; `herald-stack down` stops everything")
         raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every /readyz.")] = 180.0,
+) -> None:
+    """Start the stack if needed, run a demo campaign, print its figures and the API URLs."""
+    stack = _stack()
+    _start(stack, only_infra=False, timeout=timeout)
+    console.print("[bold]running the demo campaign[/]")
+    try:
+        result = asyncio.run(run_demo(stack.infra.bootstrap, lambda m: console.print(f"· {m}")))
+    except PlatformError as exc:
+        console.print(f"[red]demo failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    for line in describe(result):
+        console.print(line, highlight=False)
+    console.print("the stack keeps running: `make down` (or `herald-stack down`) stops it")
+
+
+@app.command()
+def up(
+    only_infra: Annotated[
+        bool, typer.Option("--only-infra", help="PostgreSQL, Kafka and the topics only.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every /readyz.")] = 120.0,
+) -> None:
+    """Start the stack (what already runs is left alone)."""
+    _start(_stack(), only_infra=only_infra, timeout=timeout)
 
 
 @app.command()

@@ -14,8 +14,9 @@ from typing import Any
 from herald_kit.admin import create_api_key
 from herald_kit.settings import KafkaSettings
 from herald_stack.client import API_URLS, SMSC_URL, HeraldClient, Simulator, eventually
+from herald_stack.services import SHORT_CODE_WORKSPACE
 
-DEMO_WORKSPACE = "demo"
+DEMO_WORKSPACE = SHORT_CODE_WORKSPACE
 FIRST_NAMES = ("Élodie", "Karim", "Camille", "Théo", "Léa", "Mamadou", "Chloé", "Hugo")
 TEMPLATE = "Bonjour {{first_name|client}}, -20% sur tout le magasin ce week-end avec HIVER20 !"
 CONSENT_WORDING = "J'accepte de recevoir les offres SMS de Herald Boutique (STOP au 36111)."

@@ -26,7 +26,10 @@ KAFKA_CONTROLLER_PORT = 39093
 SMSC_SMPP_PORT = 2775
 SMSC_HTTP_PORT = 8190
 SMPP_SYSTEM_ID = "herald"
-SMPP_PASSWORD = "local-dev-secret"
+SMPP_PASSWORD = "loc4ldev"  # SMPP 3.4 passwords are at most 8 characters
+# The workspace that owns the simulator's short code: handset replies (STOP...) belong to it.
+SHORT_CODE_WORKSPACE = "demo"
+SHORT_CODE = "36111"
 
 
 @dataclass(frozen=True)
@@ -146,13 +149,15 @@ def service_env(service: Service, role: Role | Literal["migrate"], infra: Infra)
     if role in ("consumer", "relay"):
         env[f"{prefix}HEALTH__PORT"] = str(service.port(role))
     if service.name == "campaigns":
-        env["HERALD_CAMPAIGNS_CONTACTS_URL"] = CONTACTS_URL
+        env["HERALD_CAMPAIGNS_CONTACTS__URL"] = CONTACTS_URL
     if service.name == "dispatcher":
         env |= {
             "HERALD_DISPATCHER_SMPP__HOST": HOST,
             "HERALD_DISPATCHER_SMPP__PORT": str(SMSC_SMPP_PORT),
             "HERALD_DISPATCHER_SMPP__SYSTEM_ID": SMPP_SYSTEM_ID,
             "HERALD_DISPATCHER_SMPP__PASSWORD": SMPP_PASSWORD,
+            "HERALD_DISPATCHER_SMPP__WORKSPACE_ID": SHORT_CODE_WORKSPACE,
+            "HERALD_DISPATCHER_SMPP__SOURCE_ADDR_DEFAULT": SHORT_CODE,
         }
     return env
 

@@ -7,9 +7,12 @@ import asyncio
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from herald_kit.admin import create_api_key
+from herald_kit.auth import SYSTEM_WORKSPACE
+from herald_kit.settings import KafkaSettings
 from herald_stack.errors import StackError
 from herald_stack.kafka import KafkaBroker, ensure_kafka_jars
 from herald_stack.paths import state_dir
@@ -37,6 +40,7 @@ from herald_stack.services import (
 from herald_stack.topics import catalogue_plan, create_topics
 
 MIGRATE_TIMEOUT = 180.0
+SERVICE_KEY_FILE = "campaigns-service-key"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,33 @@ class LocalStack:
         created = asyncio.run(create_topics(self.infra.bootstrap, catalogue_plan()))
         self.say(f"topics: {len(created)} created" if created else "topics: all present")
 
+    def service_key(self) -> str:
+        """The key campaigns uses to pull audience snapshots from contacts.
+
+        A service key (workspace "*") names the workspace on each call. It is created once
+        per stack, through Kafka like any key, and kept beside the data it lives in.
+        """
+        path = self.root / SERVICE_KEY_FILE
+        if path.is_file() and self.kafka.data_dir.is_dir():
+            return path.read_text().strip()
+        key = asyncio.run(
+            create_api_key(
+                KafkaSettings(bootstrap_servers=self.infra.bootstrap),
+                SYSTEM_WORKSPACE,
+                "campaigns-service",
+                ["contacts:read"],
+            )
+        )
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+    def with_secrets(self, spec: ProcessSpec) -> ProcessSpec:
+        if not spec.script.endswith("-campaigns"):
+            return spec
+        env = {**spec.env, "HERALD_CAMPAIGNS_CONTACTS__API_KEY": self.service_key()}
+        return replace(spec, env=env)
+
     def runnable(self, processes: Sequence[ProcessSpec]) -> tuple[list[ProcessSpec], list[Problem]]:
         """Split processes into those whose program exists and those not written yet."""
         ready, missing = [], []
@@ -149,6 +180,7 @@ class LocalStack:
             except StackError as exc:
                 failed.append(Problem(f"{service.name}-migrate", str(exc)))
                 runnable = [spec for spec in runnable if spec.script != service.script]
+        runnable = [self.with_secrets(spec) for spec in runnable]
         self.start(runnable)
         return skipped, failed + self.wait_ready(runnable, timeout)
 
@@ -183,6 +215,7 @@ class LocalStack:
         """Forget all data: the databases, the topics, the logs."""
         for folder in ("postgres", "kafka", "logs", "pids"):
             shutil.rmtree(self.root / folder, ignore_errors=True)
+        (self.root / SERVICE_KEY_FILE).unlink(missing_ok=True)
 
     def status(self) -> list[ProcessStatus]:
         postgres = process_status("postgres", self.postgres.pid_file, self.infra.pg_port)
