@@ -1,0 +1,1 @@
+"""Herald analytics service: read models built from the streams, and campaign figures."""

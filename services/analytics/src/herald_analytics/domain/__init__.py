@@ -1,0 +1,1 @@
+"""Pure analytics logic: no IO."""

@@ -1,0 +1,1 @@
+"""Event handlers of the analytics service and the groups that run them."""
