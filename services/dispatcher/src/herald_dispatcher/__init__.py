@@ -1,0 +1,1 @@
+"""Herald dispatcher service: the final gate, the message ledger and the SMPP binds."""

@@ -1,0 +1,1 @@
+"""Pure dispatcher logic: no IO."""

@@ -1,0 +1,1 @@
+"""Event handlers of the dispatcher service and the groups that run them."""

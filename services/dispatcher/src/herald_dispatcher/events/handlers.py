@@ -1,0 +1,34 @@
+"""Handlers: each applies one event inside the runner's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from herald_dispatcher import service
+from herald_events import Envelope
+from herald_events.models.campaigns import CampaignUpdatedV1, SmsRequestedV1
+from herald_events.models.consent import ConsentChangedV1
+from herald_events.models.receipts import OptoutReceivedV1
+from herald_kit.consumer import HandlerContext
+
+
+async def on_sms_requested(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """Queue the message; a re-sent request (same deterministic message_id) is a no-op."""
+    request: SmsRequestedV1 = event.payload
+    await service.request_sms(ctx.session, event.workspace_id, request, datetime.now(UTC))
+
+
+async def on_consent_changed(event: Envelope[Any], ctx: HandlerContext) -> None:
+    change: ConsentChangedV1 = event.payload
+    await service.record_consent(ctx.session, event.workspace_id, change)
+
+
+async def on_optout_received(event: Envelope[Any], ctx: HandlerContext) -> None:
+    optout: OptoutReceivedV1 = event.payload
+    await service.record_optout(ctx.session, event.workspace_id, optout)
+
+
+async def on_campaign_updated(event: Envelope[Any], ctx: HandlerContext) -> None:
+    update: CampaignUpdatedV1 = event.payload
+    await service.record_campaign(ctx.session, event.workspace_id, update)

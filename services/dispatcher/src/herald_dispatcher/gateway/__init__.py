@@ -1,0 +1,1 @@
+"""Gateway protocol clients (SMPP 3.4)."""

@@ -1,0 +1,360 @@
+"""Every query of the dispatcher service."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from herald_dispatcher.models import CampaignView, ConsentView, Message
+
+MESSAGE: Final = cast(sa.Table, Message.__table__)
+# Advisory locks of live senders: (class, key) pairs, apart from the kit's one-key locks.
+SENDER_LOCK_CLASS: Final = 0x44_49_53_50  # "DISP"
+
+
+CLAIMED_COLUMNS: Final = tuple(
+    MESSAGE.c[name]
+    for name in (
+        "message_id",
+        "workspace_id",
+        "campaign_id",
+        "phone",
+        "text",
+        "category",
+        "brand",
+        "sender",
+        "expires_at",
+        "segments",
+        "encoding",
+        "attempts",
+    )
+)
+
+
+def sender_lock_key(sender_id: uuid.UUID) -> int:
+    return zlib.crc32(sender_id.bytes) - 2**31  # a signed int4
+
+
+# ── requests ─────────────────────────────────────────────────────────────────
+async def insert_message(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert a queued message; False when its id is already in the ledger."""
+    result = await session.execute(
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Message.message_id])
+        .returning(Message.message_id)
+    )
+    return result.first() is not None
+
+
+async def get_message(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> Message | None:
+    query = sa.select(Message).where(
+        Message.workspace_id == workspace_id, Message.message_id == message_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+# ── projections ──────────────────────────────────────────────────────────────
+async def upsert_consent(
+    session: AsyncSession,
+    rows: Iterable[tuple[str, str, str, str]],
+    *,
+    workspace_id: str,
+    changed_at: datetime,
+) -> None:
+    """Set `(phone, purpose, brand) -> status`; an older fact never overwrites a newer one."""
+    values = [
+        {
+            "workspace_id": workspace_id,
+            "phone": phone,
+            "purpose": purpose,
+            "brand": brand,
+            "status": status,
+            "updated_at": changed_at,
+        }
+        for phone, purpose, brand, status in rows
+    ]
+    if not values:
+        return
+    statement = insert(ConsentView).values(values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                ConsentView.workspace_id,
+                ConsentView.phone,
+                ConsentView.purpose,
+                ConsentView.brand,
+            ],
+            set_={"status": statement.excluded.status, "updated_at": statement.excluded.updated_at},
+            where=ConsentView.updated_at <= statement.excluded.updated_at,
+        )
+    )
+
+
+async def upsert_campaign(
+    session: AsyncSession,
+    *,
+    campaign_id: uuid.UUID,
+    workspace_id: str,
+    state: str,
+    changed_at: datetime,
+) -> None:
+    """Record a campaign's state: newer facts win, a cancellation is final, and another
+    workspace cannot touch the row."""
+    statement = insert(CampaignView).values(
+        campaign_id=campaign_id, workspace_id=workspace_id, state=state, updated_at=changed_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CampaignView.campaign_id],
+            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+            where=sa.and_(
+                CampaignView.workspace_id == statement.excluded.workspace_id,
+                CampaignView.updated_at <= statement.excluded.updated_at,
+                CampaignView.state != "cancelled",
+            ),
+        )
+    )
+
+
+# ── the sender ───────────────────────────────────────────────────────────────
+async def claim_due(session: AsyncSession, limit: int, now: datetime) -> Sequence[sa.Row[Any]]:
+    """Lock up to `limit` due queued messages, most urgent first. Messages of a paused
+    campaign are left alone unless they expired (then they are claimed to be suppressed).
+    Plain rows, not ORM objects: this is the sender's hot path."""
+    paused = sa.exists().where(
+        CampaignView.campaign_id == MESSAGE.c.campaign_id,
+        CampaignView.workspace_id == MESSAGE.c.workspace_id,
+        CampaignView.state == "paused",
+    )
+    query = (
+        sa.select(*CLAIMED_COLUMNS)
+        .where(
+            MESSAGE.c.status == "queued",
+            MESSAGE.c.next_attempt_at <= now,
+            sa.or_(MESSAGE.c.expires_at <= now, ~paused),
+        )
+        .order_by(MESSAGE.c.priority, MESSAGE.c.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=MESSAGE)
+    )
+    return (await session.execute(query)).all()
+
+
+async def consent_rows(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> Sequence[sa.Row[Any]]:
+    """Consent rows `(workspace_id, phone, purpose, brand, status)` of `(workspace_id,
+    phone)` pairs."""
+    pairs = set(keys)
+    if not pairs:
+        return []
+    table = ConsentView.__table__
+    query = sa.select(
+        table.c.workspace_id, table.c.phone, table.c.purpose, table.c.brand, table.c.status
+    ).where(
+        table.c.phone.in_(sorted({phone for _, phone in pairs})),
+        table.c.workspace_id.in_(sorted({workspace for workspace, _ in pairs})),
+    )
+    rows = (await session.execute(query)).all()
+    return [row for row in rows if (row.workspace_id, row.phone) in pairs]
+
+
+async def campaign_states(
+    session: AsyncSession, keys: Iterable[tuple[str, uuid.UUID]]
+) -> dict[tuple[str, uuid.UUID], str]:
+    """`(workspace_id, campaign_id) -> state` for the campaigns that have one."""
+    pairs = set(keys)
+    if not pairs:
+        return {}
+    ids = sorted({campaign_id for _, campaign_id in pairs})
+    query = sa.select(CampaignView).where(CampaignView.campaign_id.in_(ids))
+    rows = (await session.scalars(query)).all()
+    return {
+        (r.workspace_id, r.campaign_id): r.state
+        for r in rows
+        if (r.workspace_id, r.campaign_id) in pairs
+    }
+
+
+async def _execute_many(
+    session: AsyncSession, statement: sa.Update, params: list[dict[str, Any]]
+) -> None:
+    if params:
+        connection = await session.connection()
+        await connection.execute(statement, params)
+
+
+def _by_id() -> sa.ColumnElement[bool]:
+    return MESSAGE.c.message_id == sa.bindparam("b_message_id")
+
+
+async def mark_submitting(
+    session: AsyncSession, ids: Sequence[uuid.UUID], sender_id: uuid.UUID, now: datetime
+) -> None:
+    if not ids:
+        return
+    await session.execute(
+        sa.update(MESSAGE)
+        .where(MESSAGE.c.message_id.in_(ids), MESSAGE.c.status == "queued")
+        .values(
+            status="submitting",
+            claimed_by=sender_id,
+            attempts=MESSAGE.c.attempts + 1,
+            updated_at=now,
+        )
+    )
+
+
+async def mark_suppressed(
+    session: AsyncSession, reasons: Sequence[tuple[uuid.UUID, str]], now: datetime
+) -> None:
+    await _execute_many(
+        session,
+        sa.update(MESSAGE)
+        .where(_by_id())
+        .values(status="suppressed", suppression_reason=sa.bindparam("b_reason"), updated_at=now),
+        [{"b_message_id": message_id, "b_reason": reason} for message_id, reason in reasons],
+    )
+
+
+async def mark_held(
+    session: AsyncSession, ids: Sequence[uuid.UUID], until: datetime, now: datetime
+) -> None:
+    if ids:
+        await session.execute(
+            sa.update(MESSAGE)
+            .where(MESSAGE.c.message_id.in_(ids))
+            .values(next_attempt_at=until, updated_at=now)
+        )
+
+
+# The sender that wrote `submitting` settles its own rows; after a crash another sender may
+# have marked them in doubt already, and the real answer, when it comes, is better.
+def _settleable() -> sa.ColumnElement[bool]:
+    return sa.or_(MESSAGE.c.status == "submitting", MESSAGE.c.status == "in_doubt")
+
+
+async def mark_submitted(
+    session: AsyncSession, rows: Sequence[tuple[uuid.UUID, str, list[str]]], now: datetime
+) -> None:
+    await _execute_many(
+        session,
+        sa.update(MESSAGE)
+        .where(_by_id(), _settleable())
+        .values(
+            status="submitted",
+            route=sa.bindparam("b_route"),
+            provider_message_ids=sa.bindparam("b_ids"),
+            last_error=None,
+            claimed_by=None,
+            updated_at=now,
+        ),
+        [
+            {"b_message_id": message_id, "b_route": route, "b_ids": ids}
+            for message_id, route, ids in rows
+        ],
+    )
+
+
+async def mark_requeued(
+    session: AsyncSession,
+    rows: Sequence[tuple[uuid.UUID, datetime, str, int]],
+    now: datetime,
+) -> None:
+    """Back to the queue: `(message_id, next_attempt_at, last_error, attempts_refund)`."""
+    await _execute_many(
+        session,
+        sa.update(MESSAGE)
+        .where(_by_id(), MESSAGE.c.status == "submitting")
+        .values(
+            status="queued",
+            next_attempt_at=sa.bindparam("b_next"),
+            last_error=sa.bindparam("b_error"),
+            attempts=MESSAGE.c.attempts - sa.bindparam("b_refund", type_=sa.Integer),
+            claimed_by=None,
+            updated_at=now,
+        ),
+        [
+            {"b_message_id": message_id, "b_next": at, "b_error": error, "b_refund": refund}
+            for message_id, at, error, refund in rows
+        ],
+    )
+
+
+async def mark_final(
+    session: AsyncSession,
+    status: str,
+    rows: Sequence[tuple[uuid.UUID, str | None, list[str]]],
+    now: datetime,
+) -> None:
+    """`failed` or `in_doubt`: `(message_id, last_error, provider ids known so far)`."""
+    await _execute_many(
+        session,
+        sa.update(MESSAGE)
+        .where(_by_id(), _settleable())
+        .values(
+            status=status,
+            last_error=sa.bindparam("b_error"),
+            provider_message_ids=sa.bindparam("b_ids"),
+            claimed_by=None if status == "failed" else MESSAGE.c.claimed_by,
+            updated_at=now,
+        ),
+        [
+            {"b_message_id": message_id, "b_error": error, "b_ids": ids}
+            for message_id, error, ids in rows
+        ],
+    )
+
+
+async def senders_with_submitting(session: AsyncSession, me: uuid.UUID) -> list[uuid.UUID]:
+    query = (
+        sa.select(MESSAGE.c.claimed_by)
+        .where(MESSAGE.c.status == "submitting", MESSAGE.c.claimed_by != me)
+        .distinct()
+    )
+    return [row for row in (await session.scalars(query)).all() if row is not None]
+
+
+async def lock_sender(connection: AsyncConnection, sender_id: uuid.UUID) -> None:
+    """Held by a live sender for its whole life, on a connection of its own."""
+    await connection.execute(
+        sa.select(sa.func.pg_advisory_lock(SENDER_LOCK_CLASS, sender_lock_key(sender_id)))
+    )
+
+
+async def ping(connection: AsyncConnection) -> None:
+    await connection.execute(sa.select(1))
+
+
+async def sender_is_gone(session: AsyncSession, sender_id: uuid.UUID) -> bool:
+    """True when no live session holds the sender's lock (taken for this transaction)."""
+    locked = await session.scalar(
+        sa.select(sa.func.pg_try_advisory_xact_lock(SENDER_LOCK_CLASS, sender_lock_key(sender_id)))
+    )
+    return bool(locked)
+
+
+async def mark_abandoned_in_doubt(
+    session: AsyncSession, sender_id: uuid.UUID, now: datetime
+) -> int:
+    result = await session.execute(
+        sa.update(MESSAGE)
+        .where(MESSAGE.c.status == "submitting", MESSAGE.c.claimed_by == sender_id)
+        .values(
+            status="in_doubt",
+            last_error="the sender stopped before the gateway answered",
+            updated_at=now,
+        )
+        .returning(MESSAGE.c.message_id)
+    )
+    return len(result.all())

@@ -1,0 +1,406 @@
+"""Use cases of the dispatcher. They never commit: the entrypoint owns the transaction
+(the request, the consumer runner, or the sender's own units of work)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_compliance import gate
+from herald_compliance.segments import analyse
+from herald_dispatcher import repository
+from herald_dispatcher.domain.messages import priority_name, priority_rank
+from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
+from herald_dispatcher.domain.retry import retry_delay
+from herald_dispatcher.errors import MessageNotFound
+from herald_dispatcher.schemas import MessageRead, RouteRead
+from herald_dispatcher.settings import DispatcherSettings
+from herald_events import Envelope
+from herald_events.models.campaigns import CampaignUpdatedV1, SmsRequestedV1
+from herald_events.models.consent import ConsentChangedV1
+from herald_events.models.dispatcher import (
+    GatewayInboundV1,
+    SmsFailedV1,
+    SmsSubmittedV1,
+    SmsSuppressedV1,
+    SuppressionReason,
+)
+from herald_events.models.receipts import OptoutReceivedV1, OptoutScope
+from herald_kit.outbox import Outbox
+
+SMS_SUBMITTED: Final = "sms.submitted"
+SMS_SUPPRESSED: Final = "sms.suppressed"
+SMS_FAILED: Final = "sms.failed"
+GATEWAY_INBOUND: Final = "gateway.inbound"
+
+
+def event_id_for(message_id: uuid.UUID, topic_name: str) -> uuid.UUID:
+    """One event per message and outcome topic: a replayed settlement cannot publish twice."""
+    return uuid.uuid5(message_id, topic_name)
+
+
+# ── requests and projections (event handlers) ────────────────────────────────
+async def request_sms(
+    session: AsyncSession, workspace_id: str, request: SmsRequestedV1, now: datetime
+) -> bool:
+    """Queue a requested message; False when its deterministic id is already known."""
+    info = analyse(request.text)
+    not_before = request.not_before
+    return await repository.insert_message(
+        session,
+        {
+            "message_id": request.message_id,
+            "workspace_id": workspace_id,
+            "campaign_id": request.campaign_id,
+            "contact_id": request.contact_id,
+            "phone": request.phone,
+            "text": request.text,
+            "category": request.category.value,
+            "brand": request.brand,
+            "sender": request.sender,
+            "priority": priority_rank(request.priority.value),
+            "not_before": not_before,
+            "expires_at": request.expires_at,
+            "status": "queued",
+            "provider_message_ids": [],
+            "segments": info.segments,
+            "encoding": info.encoding,
+            "attempts": 0,
+            "next_attempt_at": max(now, not_before) if not_before else now,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+async def record_consent(
+    session: AsyncSession, workspace_id: str, change: ConsentChangedV1
+) -> None:
+    await repository.upsert_consent(
+        session,
+        [(change.phone, change.purpose.value, change.brand, change.status.value)],
+        workspace_id=workspace_id,
+        changed_at=change.changed_at,
+    )
+
+
+async def record_optout(session: AsyncSession, workspace_id: str, optout: OptoutReceivedV1) -> None:
+    """A STOP applies here even when the consent service is down: a global one stops both
+    purposes for every brand, a brand one stops that brand's marketing."""
+    if optout.scope == OptoutScope.GLOBAL:
+        rows = [
+            (optout.phone, purpose, gate.ANY_BRAND, gate.OPTED_OUT)
+            for purpose in ("marketing", "transactional")
+        ]
+    else:
+        rows = [(optout.phone, "marketing", optout.brand, gate.OPTED_OUT)]
+    await repository.upsert_consent(
+        session, rows, workspace_id=workspace_id, changed_at=optout.received_at
+    )
+
+
+async def record_campaign(
+    session: AsyncSession, workspace_id: str, update: CampaignUpdatedV1
+) -> None:
+    await repository.upsert_campaign(
+        session,
+        campaign_id=update.campaign_id,
+        workspace_id=workspace_id,
+        state=update.state.value,
+        changed_at=update.changed_at,
+    )
+
+
+# ── API ──────────────────────────────────────────────────────────────────────
+async def get_message(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> MessageRead:
+    message = await repository.get_message(session, workspace_id, message_id)
+    if message is None:
+        raise MessageNotFound()
+    return MessageRead(
+        message_id=message.message_id,
+        campaign_id=message.campaign_id,
+        contact_id=message.contact_id,
+        phone=message.phone,
+        text=message.text,
+        category=message.category,
+        brand=message.brand,
+        sender=message.sender,
+        priority=priority_name(message.priority),
+        not_before=message.not_before,
+        expires_at=message.expires_at,
+        status=message.status,
+        suppression_reason=message.suppression_reason,
+        route=message.route,
+        provider_message_ids=message.provider_message_ids,
+        segments=message.segments,
+        encoding=message.encoding,
+        attempts=message.attempts,
+        next_attempt_at=message.next_attempt_at,
+        last_error=message.last_error,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+    )
+
+
+def list_routes(settings: DispatcherSettings) -> list[RouteRead]:
+    smpp = settings.smpp
+    return [
+        RouteRead(
+            name=smpp.route_name,
+            kind="smpp",
+            host=smpp.host,
+            port=smpp.port,
+            system_id=smpp.system_id,
+            window=smpp.window,
+            rate_per_second=smpp.rate_per_second,
+            source_addr_default=smpp.source_addr_default,
+        )
+    ]
+
+
+# ── the sender's units of work ───────────────────────────────────────────────
+@dataclass(frozen=True)
+class Outgoing:
+    """A message marked `submitting`: what the sender needs once the claim committed."""
+
+    message_id: uuid.UUID
+    workspace_id: str
+    campaign_id: uuid.UUID | None
+    phone: str
+    text: str
+    category: str
+    sender: str
+    segments: int
+    encoding: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claimed: int
+    to_send: list[Outgoing]
+    suppressed: int
+    held: int
+
+
+def _consent_by_phone(rows: Sequence[Any]) -> dict[tuple[str, str], dict[tuple[str, str], str]]:
+    views: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
+    for row in rows:
+        views.setdefault((row.workspace_id, row.phone), {})[(row.purpose, row.brand)] = row.status
+    return views
+
+
+def _suppressed_event(
+    outbox: Outbox, message: Any, reason: str, now: datetime
+) -> tuple[str, str, Envelope[Any]]:
+    payload = SmsSuppressedV1(
+        message_id=message.message_id,
+        phone=message.phone,
+        campaign_id=message.campaign_id,
+        category=message.category,
+        reason=SuppressionReason(reason),
+        decided_at=now,
+    )
+    envelope = outbox.envelope(
+        SMS_SUPPRESSED,
+        payload,
+        workspace_id=message.workspace_id,
+        event_id=event_id_for(message.message_id, SMS_SUPPRESSED),
+    )
+    return SMS_SUPPRESSED, str(message.message_id), envelope
+
+
+async def claim_batch(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    claim_limit: int,
+    send_limit: int,
+    sender_id: uuid.UUID,
+    now: datetime,
+    hold_until: datetime,
+) -> ClaimResult:
+    """Lock due messages and run the final gate on facts read in this same transaction:
+    suppress (with `sms.suppressed`), hold, or mark at most `send_limit` `submitting`. The
+    caller commits before any PDU leaves."""
+    messages = await repository.claim_due(session, claim_limit, now)
+    if not messages:
+        return ClaimResult(0, [], 0, 0)
+    consents = _consent_by_phone(
+        await repository.consent_rows(session, ((m.workspace_id, m.phone) for m in messages))
+    )
+    campaigns = await repository.campaign_states(
+        session, ((m.workspace_id, m.campaign_id) for m in messages if m.campaign_id)
+    )
+    suppressed: list[tuple[uuid.UUID, str]] = []
+    events: list[tuple[str, str, Envelope[Any]]] = []
+    held: list[uuid.UUID] = []
+    to_send: list[Outgoing] = []
+    for message in messages:
+        decision = gate.decide(
+            gate.GateInput(
+                category=message.category, brand=message.brand, expires_at=message.expires_at
+            ),
+            gate.ConsentView(consents.get((message.workspace_id, message.phone), {})),
+            campaigns.get((message.workspace_id, message.campaign_id))
+            if message.campaign_id
+            else None,
+            now,
+        )
+        if decision.outcome == "suppress":
+            reason = decision.reason or SuppressionReason.NO_CONSENT.value
+            suppressed.append((message.message_id, reason))
+            events.append(_suppressed_event(outbox, message, reason, now))
+        elif decision.outcome == "hold":
+            held.append(message.message_id)
+        elif len(to_send) < send_limit:
+            to_send.append(
+                Outgoing(
+                    message_id=message.message_id,
+                    workspace_id=message.workspace_id,
+                    campaign_id=message.campaign_id,
+                    phone=message.phone,
+                    text=message.text,
+                    category=message.category,
+                    sender=message.sender,
+                    segments=message.segments,
+                    encoding=message.encoding,
+                    attempts=message.attempts + 1,
+                )
+            )
+        # else: sendable but no window left: it stays queued, unlocked at commit
+    await repository.mark_suppressed(session, suppressed, now)
+    await outbox.add_many(session, events)
+    await repository.mark_held(session, held, hold_until, now)
+    await repository.mark_submitting(session, [o.message_id for o in to_send], sender_id, now)
+    return ClaimResult(len(messages), to_send, len(suppressed), len(held))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_s: float
+    max_s: float
+    max_transient_attempts: int
+    rng: random.Random | None = None
+
+
+@dataclass
+class Settled:
+    submitted: int = 0
+    requeued: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+
+
+async def settle(
+    session: AsyncSession,
+    outbox: Outbox,
+    results: Sequence[tuple[Outgoing, SendOutcome]],
+    *,
+    route: str,
+    policy: RetryPolicy,
+    now: datetime,
+) -> Settled:
+    """Write what the gateway answered, with the events, in one transaction."""
+    submitted: list[tuple[uuid.UUID, str, list[str]]] = []
+    requeued: list[tuple[uuid.UUID, datetime, str, int]] = []
+    failed: list[tuple[uuid.UUID, str | None, list[str]]] = []
+    in_doubt: list[tuple[uuid.UUID, str | None, list[str]]] = []
+    events: list[tuple[str, str, Envelope[Any]]] = []
+    for message, outcome in results:
+        key = str(message.message_id)
+        known_ids = list(outcome.provider_message_ids)
+        kind = outcome.kind
+        if kind == OutcomeKind.TRANSIENT and message.attempts >= policy.max_transient_attempts:
+            kind = OutcomeKind.FAILED
+            outcome = SendOutcome(
+                kind,
+                outcome.provider_message_ids,
+                outcome.error_code,
+                f"retries exhausted: {outcome.reason}",
+            )
+        if kind == OutcomeKind.SUBMITTED:
+            submitted.append((message.message_id, route, known_ids))
+            payload: Any = SmsSubmittedV1(
+                message_id=message.message_id,
+                phone=message.phone,
+                campaign_id=message.campaign_id,
+                category=message.category,
+                route=route,
+                provider_message_ids=known_ids,
+                segments=message.segments,
+                encoding=message.encoding,
+                submitted_at=now,
+            )
+            events.append((SMS_SUBMITTED, key, _envelope(outbox, SMS_SUBMITTED, payload, message)))
+        elif kind in (OutcomeKind.THROTTLED, OutcomeKind.TRANSIENT):
+            delay = retry_delay(message.attempts, policy.base_s, policy.max_s, policy.rng)
+            requeued.append(
+                (message.message_id, now + timedelta(seconds=delay), outcome.reason or kind, 0)
+            )
+        elif kind == OutcomeKind.NOT_SENT:
+            requeued.append((message.message_id, now, outcome.reason or kind, 1))
+        elif kind == OutcomeKind.FAILED:
+            failed.append((message.message_id, outcome.reason, known_ids))
+            payload = SmsFailedV1(
+                message_id=message.message_id,
+                phone=message.phone,
+                campaign_id=message.campaign_id,
+                route=route,
+                error_code=outcome.error_code or "unknown",
+                reason=outcome.reason or "rejected by the gateway",
+                failed_at=now,
+            )
+            events.append((SMS_FAILED, key, _envelope(outbox, SMS_FAILED, payload, message)))
+        else:
+            in_doubt.append((message.message_id, outcome.reason, known_ids))
+    await repository.mark_submitted(session, submitted, now)
+    await repository.mark_requeued(session, requeued, now)
+    await repository.mark_final(session, "failed", failed, now)
+    await repository.mark_final(session, "in_doubt", in_doubt, now)
+    await outbox.add_many(session, events)
+    return Settled(len(submitted), len(requeued), len(failed), len(in_doubt))
+
+
+def _envelope(outbox: Outbox, topic_name: str, payload: Any, message: Outgoing) -> Envelope[Any]:
+    return outbox.envelope(
+        topic_name,
+        payload,
+        workspace_id=message.workspace_id,
+        event_id=event_id_for(message.message_id, topic_name),
+    )
+
+
+async def recover_abandoned(session: AsyncSession, me: uuid.UUID, now: datetime) -> int:
+    """Rows left `submitting` by a sender that is gone (its lock is free) become in doubt:
+    never re-sent automatically. A live sender's rows are left alone."""
+    count = 0
+    for sender_id in await repository.senders_with_submitting(session, me):
+        if await repository.sender_is_gone(session, sender_id):
+            count += await repository.mark_abandoned_in_doubt(session, sender_id, now)
+    return count
+
+
+async def record_inbound(
+    session: AsyncSession,
+    outbox: Outbox,
+    items: Sequence[tuple[GatewayInboundV1, uuid.UUID | None]],
+    *,
+    workspace_id: str,
+) -> None:
+    """Stage `gateway.inbound` events (key: the provider id, or the sender's number)."""
+    rows = []
+    for event, event_id in items:
+        envelope = outbox.envelope(
+            GATEWAY_INBOUND, event, workspace_id=workspace_id, event_id=event_id
+        )
+        rows.append((GATEWAY_INBOUND, event.provider_message_id or event.source, envelope))
+    await outbox.add_many(session, rows)

@@ -1,0 +1,76 @@
+"""Settings of the dispatcher service (env prefix HERALD_DISPATCHER_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import ClassVar
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from herald_kit.settings import (
+    HttpServerSettings,
+    ServiceSettings,
+    require_real_secret,
+    settings_config,
+)
+
+
+class SmppSettings(BaseModel):
+    """One SMPP 3.4 transceiver bind: `HERALD_DISPATCHER_SMPP__HOST`, `__PORT`, ..."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=2775, ge=1, le=65535)
+    system_id: str = Field(default="herald", min_length=1, max_length=15)
+    # SMPP carries the password in a 9-octet C-string: at most 8 characters.
+    password: SecretStr = Field(description="bind password (required, never a placeholder)")
+    system_type: str = Field(default="", max_length=12)
+    window: int = Field(default=50, ge=1, le=10_000, description="max outstanding submit_sm")
+    rate_per_second: float = Field(default=200, gt=0, le=1_000_000)
+    source_addr_default: str = Field(default="HERALD", min_length=1, max_length=20)
+    route_name: str = Field(default="smpp-default", min_length=1, max_length=64)
+    workspace_id: str = Field(
+        default="default",
+        min_length=1,
+        max_length=64,
+        description="workspace that the MO messages and receipts of this bind belong to",
+    )
+    response_timeout_s: float = Field(default=10, gt=0, le=300)
+    enquire_link_s: float = Field(default=30, gt=0, le=3600)
+    reconnect_min_s: float = Field(default=0.5, gt=0, le=60)
+    reconnect_max_s: float = Field(default=30, gt=0, le=600)
+
+    @field_validator("password")
+    @classmethod
+    def _real_password(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) > 8:
+            raise ValueError("an SMPP password has at most 8 characters")
+        return require_real_secret(value, "HERALD_DISPATCHER_SMPP__PASSWORD")
+
+
+class SenderSettings(BaseModel):
+    """Tuning of the send loop (`HERALD_DISPATCHER_SENDER__...`)."""
+
+    idle_poll_s: float = Field(default=0.05, gt=0, le=10)
+    max_claim: int = Field(default=500, ge=1, le=10_000)
+    flush_max: int = Field(default=1000, ge=1, le=10_000)
+    hold_recheck_s: float = Field(default=1.0, gt=0, le=3600)
+    retry_base_s: float = Field(default=1.0, gt=0, le=3600)
+    retry_max_s: float = Field(default=60.0, gt=0, le=86_400)
+    max_transient_attempts: int = Field(default=5, ge=1, le=1000)
+    breaker_cooldown_s: float = Field(default=5.0, gt=0, le=3600)
+    sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
+
+
+class DispatcherSettings(ServiceSettings):
+    service_name: ClassVar[str] = "dispatcher"
+    model_config = settings_config("dispatcher")
+
+    api: HttpServerSettings = HttpServerSettings(port=8104)
+    health: HttpServerSettings = HttpServerSettings(port=8204)
+    smpp: SmppSettings
+    sender: SenderSettings = SenderSettings()
+
+
+@lru_cache
+def get_settings() -> DispatcherSettings:
+    return DispatcherSettings()

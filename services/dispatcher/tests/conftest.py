@@ -1,0 +1,185 @@
+"""Fixtures of the dispatcher tests: a migrated database, the app, real API keys, the real
+SMSC simulator in-process, and a running sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from herald_dispatcher.sender import Sender
+from herald_dispatcher.settings import (
+    DispatcherSettings,
+    SenderSettings,
+    SmppSettings,
+    get_settings,
+)
+from herald_kit.db import make_engine, make_sessionmaker
+from herald_kit.outbox import Outbox
+from herald_kit.settings import DbSettings
+from herald_smsc.config import ServerSettings, SimConfig
+from herald_smsc.runner import Simulator
+from herald_stack.kafka import KafkaBroker
+from herald_stack.postgres import PostgresCluster
+from herald_testing.api import (
+    issue_api_key,
+    migrated_database,
+    running_app,
+    service_env,
+    wait_until_accepted,
+)
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+SMPP_PASSWORD = "t3stpw"
+
+
+@pytest.fixture(scope="session")
+def dispatcher_dsn(pg_server: PostgresCluster) -> str:
+    return migrated_database(pg_server, SERVICE_DIR)
+
+
+@pytest.fixture
+async def engine(dispatcher_dsn: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(DbSettings(url=dispatcher_dsn))  # type: ignore[arg-type]
+    async with engine.begin() as connection:  # every test starts from empty tables
+        await connection.execute(
+            sa.text("TRUNCATE message, consent_view, campaign_view, outbox, inbox")
+        )
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+async def client(
+    dispatcher_dsn: str, kafka_broker: KafkaBroker, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    for name, value in service_env("dispatcher", dispatcher_dsn, kafka_broker.bootstrap).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HERALD_DISPATCHER_SMPP__PASSWORD", SMPP_PASSWORD)
+    monkeypatch.setenv("HERALD_DISPATCHER_SMPP__ROUTE_NAME", "smpp-test")
+    get_settings.cache_clear()
+    from herald_dispatcher.main import create_app
+
+    async with running_app(create_app()) as api:
+        yield api
+    get_settings.cache_clear()
+
+
+KeyFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def key_for(client: httpx.AsyncClient, kafka_broker: KafkaBroker) -> KeyFactory:
+    """`await key_for("ws", ("dispatcher:read",))`: a real key the running app accepts."""
+
+    async def issue(workspace: str, scopes: tuple[str, ...] = ("*",)) -> str:
+        key = await issue_api_key(kafka_broker.bootstrap, workspace, scopes)
+        await wait_until_accepted(client, key, "/v1/routes")
+        return key
+
+    return issue
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[Simulator]:
+    """The real SMSC simulator on free loopback ports, receipts after 50 ms."""
+    settings = ServerSettings(
+        host="127.0.0.1", smpp_port=0, http_port=0, initial=SimConfig(dlr_delay_ms=50)
+    )
+    simulator = Simulator(settings)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def smsc_api(smsc: Simulator) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=smsc.http_url, timeout=10) as api:
+        yield api
+
+
+def dispatcher_settings(
+    dsn: str, bootstrap: str, smsc: Simulator, **smpp: Any
+) -> DispatcherSettings:
+    values: dict[str, Any] = {
+        "host": smsc.host,
+        "port": smsc.smpp_port,
+        "system_id": "herald",
+        "password": SMPP_PASSWORD,
+        "window": 50,
+        "rate_per_second": 100_000,
+        "response_timeout_s": 2,
+        "workspace_id": "ws-route",
+        **smpp,
+    }
+    return DispatcherSettings(
+        db=DbSettings(url=dsn),  # type: ignore[arg-type]
+        kafka={"bootstrap_servers": bootstrap},  # type: ignore[arg-type]
+        smpp=SmppSettings(**values),
+        sender=SenderSettings(
+            idle_poll_s=0.02,
+            retry_base_s=0.05,
+            retry_max_s=0.2,
+            breaker_cooldown_s=0.5,
+            sweep_interval_s=0.5,
+        ),
+    )
+
+
+SenderFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def run_sender(
+    dispatcher_dsn: str,
+    kafka_broker: KafkaBroker,
+    smsc: Simulator,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+) -> SenderFactory:
+    """`async with run_sender(window=10) as sender:` a sender bound to the simulator."""
+
+    @asynccontextmanager
+    async def running(**smpp: Any) -> AsyncIterator[Sender]:
+        settings = dispatcher_settings(dispatcher_dsn, kafka_broker.bootstrap, smsc, **smpp)
+        sender = Sender(settings, engine, sessions, Outbox(producer="dispatcher"))
+        stopping = asyncio.Event()
+        task = asyncio.create_task(sender.run(stopping))
+        try:
+            yield sender
+        finally:
+            stopping.set()
+            await asyncio.wait_for(task, timeout=30)
+
+    return running
+
+
+Eventually = Callable[..., Awaitable[None]]
+
+
+async def _eventually(
+    check: Callable[[], Awaitable[bool]], within: float = 15.0, interval: float = 0.05
+) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def eventually() -> Eventually:
+    """`await eventually(check)`: poll an async predicate until true, fail after a timeout."""
+    return _eventually
