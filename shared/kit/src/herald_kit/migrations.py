@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from herald_kit.settings import DbSettings, settings_config
+from herald_kit.tables import KIT_METADATA
 
 MIGRATION_LOCK_ID = 7_424_242
 
@@ -31,8 +33,22 @@ def database_url(service: str) -> str:
     return MigrationSettings().db.url.get_secret_value()
 
 
+def _not_kit_table(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
+    """The kit's outbox and inbox live in every database but in no service's MetaData:
+    keep `alembic check` / autogenerate from proposing to drop them."""
+    if type_ == "table":
+        return name not in KIT_METADATA.tables
+    table = getattr(obj, "table", None)  # indexes, columns and constraints of a table
+    return table is None or table.name not in KIT_METADATA.tables
+
+
 def _run(connection: Connection, metadata: MetaData) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        include_object=_not_kit_table,
+    )
     connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
     try:
         with context.begin_transaction():

@@ -55,7 +55,7 @@ class Outbox:
     async def add_many(
         self, session: AsyncSession, rows: list[tuple[str, str, Envelope[Any]]]
     ) -> None:
-        """Stage several events in one statement. A repeated event_id is ignored, so a
+        """Stage several events at once. A repeated event_id is ignored, so a
         re-run of the same deterministic work cannot publish twice."""
         if not rows:
             return
@@ -70,10 +70,9 @@ class Outbox:
             }
             for topic_name, key, envelope in rows
         ]
-        statement = (
-            insert(OUTBOX).values(values).on_conflict_do_nothing(index_elements=["event_id"])
-        )
-        await session.execute(statement)
+        # executemany form: one cached statement whatever the batch size.
+        statement = insert(OUTBOX).on_conflict_do_nothing(index_elements=["event_id"])
+        await session.execute(statement, values)
 
     async def tombstone(self, session: AsyncSession, topic_name: str, key: str) -> None:
         """A null value for a compacted topic: Kafka forgets the key."""
