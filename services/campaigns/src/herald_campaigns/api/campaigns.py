@@ -1,0 +1,86 @@
+"""`/v1/campaigns`: compose, read, list, launch, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from herald_campaigns import service
+from herald_campaigns.api.deps import CampaignsReader, CampaignsWriter
+from herald_campaigns.models import CampaignStatus
+from herald_campaigns.schemas import CampaignCreate, CampaignRead
+from herald_kit.app import OutboxDep, SessionDep
+from herald_kit.errors import Unprocessable
+from herald_kit.pagination import Page, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    values = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(str(values["created_at"])), uuid.UUID(str(values["id"]))
+    except (KeyError, ValueError) as error:
+        raise Unprocessable("cursor: not a cursor returned by this API") from error
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_campaign(
+    body: CampaignCreate, principal: CampaignsWriter, session: SessionDep
+) -> CampaignRead:
+    """A draft campaign; nothing is sent before it is launched."""
+    campaign = await service.create_campaign(session, principal.workspace_id, body)
+    return CampaignRead.model_validate(campaign)
+
+
+@router.get("")
+async def list_campaigns(
+    principal: CampaignsReader,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    status: CampaignStatus | None = None,
+) -> Page[CampaignRead]:
+    """Newest first."""
+    before = _position(cursor) if cursor else None
+    rows = await service.list_campaigns(
+        session, principal.workspace_id, before, limit, status.value if status else None
+    )
+    next_cursor = None
+    if len(rows) == limit:
+        last = rows[-1]
+        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+    return Page[CampaignRead](
+        items=[CampaignRead.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/{campaign_id}")
+async def get_campaign(
+    campaign_id: uuid.UUID, principal: CampaignsReader, session: SessionDep
+) -> CampaignRead:
+    campaign = await service.get_campaign(session, principal.workspace_id, campaign_id)
+    return CampaignRead.model_validate(campaign)
+
+
+@router.post("/{campaign_id}/launch", status_code=status.HTTP_202_ACCEPTED)
+async def launch_campaign(
+    campaign_id: uuid.UUID, principal: CampaignsWriter, session: SessionDep, outbox: OutboxDep
+) -> CampaignRead:
+    """Start expanding the audience; follow `status`, `expanded_count` and `expansion` on
+    `GET /v1/campaigns/{id}` until the campaign is `running`. 409 unless it is a draft."""
+    campaign = await service.launch_campaign(session, outbox, principal.workspace_id, campaign_id)
+    return CampaignRead.model_validate(campaign)
+
+
+@router.post("/{campaign_id}/cancel")
+async def cancel_campaign(
+    campaign_id: uuid.UUID, principal: CampaignsWriter, session: SessionDep, outbox: OutboxDep
+) -> CampaignRead:
+    """Stop the campaign: expansion stops and the dispatcher drops what is not sent yet.
+    409 when it already completed or was cancelled."""
+    campaign = await service.cancel_campaign(session, outbox, principal.workspace_id, campaign_id)
+    return CampaignRead.model_validate(campaign)

@@ -1,0 +1,12 @@
+"""Dependency aliases: route signatures read like prose."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from herald_kit.auth import Principal, scope_checker
+
+CampaignsReader = Annotated[Principal, Depends(scope_checker("campaigns:read"))]
+CampaignsWriter = Annotated[Principal, Depends(scope_checker("campaigns:write"))]

@@ -1,0 +1,79 @@
+"""Who of a workspace's contacts may receive a campaign, and what each one is sent.
+
+Pure: the caller reads the consent rows of a chunk of contacts and gives them here. The
+rule is the dispatcher's final gate (herald_compliance.gate), applied early so that no
+message is requested for someone who will certainly be suppressed:
+- an opt-out for the campaign's purpose, for its brand or for every brand ('*'), excludes;
+- a marketing campaign needs a marketing opt-in for its brand or for every brand;
+- a transactional campaign needs no opt-in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from herald_campaigns.domain.messages import message_id
+from herald_campaigns.domain.templates import Template
+from herald_compliance.gate import OPTED_IN, OPTED_OUT, ConsentView
+
+MARKETING = "marketing"
+NO_CONSENT = ConsentView()
+
+
+def may_receive(category: str, brand: str, consent: ConsentView) -> bool:
+    purpose = category
+    if consent.any_is(purpose, brand, OPTED_OUT):
+        return False
+    return purpose != MARKETING or consent.any_is(purpose, brand, OPTED_IN)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What expansion needs of a contact."""
+
+    contact_id: uuid.UUID
+    phone: str
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    message_id: uuid.UUID
+    contact_id: uuid.UUID
+    phone: str
+    text: str
+
+
+def plan_messages(
+    *,
+    campaign_id: uuid.UUID,
+    category: str,
+    brand: str,
+    template: Template,
+    recipients: Iterable[Recipient],
+    consents: Mapping[str, ConsentView],
+    variant: str | None = None,
+) -> list[PlannedMessage]:
+    """One message per recipient allowed by `consents` (keyed by phone), in input order;
+    a recipient whose rendered text would be blank gets none."""
+    planned: list[PlannedMessage] = []
+    for recipient in recipients:
+        if not may_receive(category, brand, consents.get(recipient.phone, NO_CONSENT)):
+            continue
+        text = template.render(
+            {"first_name": recipient.first_name, "last_name": recipient.last_name}
+        )
+        if not text.strip():  # a template of variables only, for a contact without values
+            continue
+        planned.append(
+            PlannedMessage(
+                message_id=message_id(campaign_id, recipient.contact_id, variant),
+                contact_id=recipient.contact_id,
+                phone=recipient.phone,
+                text=text,
+            )
+        )
+    return planned

@@ -1,0 +1,1 @@
+"""Event handlers of the campaigns service and the groups that run them."""

@@ -1,0 +1,23 @@
+"""Handlers: each applies one event inside the runner's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald_campaigns import service
+from herald_events import Envelope
+from herald_events.models.campaigns import CampaignScheduledV1
+from herald_events.models.consent import ConsentChangedV1
+from herald_kit.consumer import HandlerContext
+
+
+async def on_consent_changed(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """Keep the consent projection that expansion filters the audience with."""
+    payload: ConsentChangedV1 = event.payload
+    await service.record_consent(ctx.session, event.workspace_id, payload)
+
+
+async def on_campaign_scheduled(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """A launched campaign has its expansion job (restored if it went missing)."""
+    payload: CampaignScheduledV1 = event.payload
+    await service.ensure_expansion(ctx.session, event.workspace_id, payload)
