@@ -244,9 +244,9 @@ def check_compose(root: Path, c: Checker, resolved: Path | None) -> None:
     )
     c.expect(
         env_of(services.get("campaigns-api", {}))
-        .get("HERALD_CAMPAIGNS_CONTACTS_URL", "")
+        .get("HERALD_CAMPAIGNS_CONTACTS__URL", "")
         .startswith("http://contacts-api:"),
-        "campaigns: HERALD_CAMPAIGNS_CONTACTS_URL must point at contacts-api",
+        "campaigns: HERALD_CAMPAIGNS_CONTACTS__URL must point at contacts-api",
     )
 
 

@@ -44,6 +44,7 @@ def make_engine(settings: DbSettings) -> AsyncEngine:
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
         echo=settings.echo,
+        hide_parameters=True,  # DB errors must not quote phones or message texts
     )
 
 
