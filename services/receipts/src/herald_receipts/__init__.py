@@ -1,0 +1,1 @@
+"""Herald receipts service: delivery receipts correlated to messages, and handsets' replies."""

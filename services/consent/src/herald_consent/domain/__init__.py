@@ -1,0 +1,1 @@
+"""Pure consent logic: no IO."""

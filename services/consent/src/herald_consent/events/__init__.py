@@ -1,0 +1,1 @@
+"""Event handlers of the consent service and the groups that run them."""

@@ -1,0 +1,12 @@
+"""Which topics the consent consumer reads, in which consumer groups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from herald_consent.events import handlers
+from herald_kit.consumer import Subscription
+
+
+def groups() -> Mapping[str, Sequence[Subscription]]:
+    return {"consent.optouts": [Subscription("optout.received", handlers.on_optout_received)]}

@@ -1,0 +1,69 @@
+"""ORM models of the consent database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from herald_kit.db import make_metadata
+
+metadata = make_metadata()
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class ConsentEntry(Base):
+    """One line of the ledger: never updated, never deleted (a trigger refuses both)."""
+
+    __tablename__ = "consent_entry"
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('marketing', 'transactional')", name="purpose"),
+        sa.CheckConstraint("action IN ('opt_in', 'opt_out')", name="action"),
+        sa.Index("ix_consent_entry_workspace_id_phone", "workspace_id", "phone", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    phone: Mapped[str] = mapped_column(sa.Text)
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    brand: Mapped[str] = mapped_column(sa.Text, default="default")
+    action: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ConsentState(Base):
+    """The current status per (workspace, phone, purpose, brand); brand '*' is every brand."""
+
+    __tablename__ = "consent_state"
+    __table_args__ = (sa.CheckConstraint("status IN ('opted_in', 'opted_out')", name="status"),)
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    brand: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.Text)
+    ledger_entry_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("consent_entry.id")
+    )
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class IdempotentRequest(Base):
+    """The first answer to a POST that carried an `Idempotency-Key`, replayed on retries."""
+
+    __tablename__ = "idempotent_request"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.Text)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

@@ -1,0 +1,255 @@
+"""Use cases of the consent service. They never commit: the entrypoint owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_consent import repository
+from herald_consent.domain import ledger
+from herald_consent.domain.phones import InvalidPhone, normalise_phone
+from herald_consent.errors import ConsentNotFound, IdempotencyKeyReused
+from herald_consent.models import ConsentEntry, ConsentState, IdempotentRequest
+from herald_consent.schemas import ConsentCreate, OptoutCreate
+from herald_events.models.consent import ConsentChangedV1
+from herald_events.models.receipts import OptoutReceivedV1
+from herald_kit.errors import Unprocessable
+from herald_kit.logs import get_logger, mask_phone
+from herald_kit.outbox import Outbox
+
+TOPIC = "consent.changed"
+log = get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_phone(raw: str, default_region: str) -> str:
+    try:
+        return normalise_phone(raw, default_region)
+    except InvalidPhone as error:
+        raise Unprocessable(f"phone: {error}") from error
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A ledger entry, the state after it, and whether the state moved."""
+
+    entry: ConsentEntry
+    state: ConsentState
+    changed: bool
+
+
+async def apply_entry(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    workspace_id: str,
+    phone: str,
+    purpose: ledger.Purpose,
+    brand: str,
+    action: ledger.Action,
+    source: str,
+    evidence: dict[str, Any],
+    caused_by: dict[str, uuid.UUID | None] | None = None,
+) -> Applied:
+    """Append the entry; move the state and announce it only when its status changes."""
+    now = _now()
+    entry = ConsentEntry(
+        id=uuid.uuid4(),
+        workspace_id=workspace_id,
+        phone=phone,
+        purpose=purpose,
+        brand=brand,
+        action=action,
+        source=source,
+        evidence=evidence,
+        created_at=now,
+    )
+    await repository.add_entry(session, entry)
+    moved = await repository.move_state(
+        session,
+        workspace_id=workspace_id,
+        phone=phone,
+        purpose=purpose,
+        brand=brand,
+        status=ledger.status_after(action),
+        ledger_entry_id=entry.id,
+        now=now,
+    )
+    if moved is None:
+        state = await repository.get_state(session, workspace_id, phone, purpose, brand)
+        assert state is not None  # the upsert found it there
+        return Applied(entry, state, changed=False)
+    change = ConsentChangedV1(
+        phone=phone,
+        purpose=purpose,
+        brand=brand,
+        status=moved.status,
+        ledger_entry_id=entry.id,
+        source=source,
+        changed_at=now,
+    )
+    envelope = outbox.envelope(TOPIC, change, workspace_id=workspace_id, **(caused_by or {}))
+    await outbox.add(session, TOPIC, phone, envelope)
+    log.info(
+        "consent.changed",
+        phone=mask_phone(phone),
+        purpose=purpose,
+        brand=brand,
+        status=moved.status,
+        source=source,
+    )
+    return Applied(entry, moved, changed=True)
+
+
+async def record_consent(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    data: ConsentCreate,
+    default_region: str,
+) -> Applied:
+    """An opt-in with its evidence (the schema already refused pre-ticked boxes)."""
+    phone = parse_phone(data.phone, default_region)
+    evidence = data.evidence.model_dump(mode="json")
+    return await apply_entry(
+        session,
+        outbox,
+        workspace_id=workspace_id,
+        phone=phone,
+        purpose=ledger.purpose_of(data.purpose.value),
+        brand=data.brand,
+        action="opt_in",
+        source=data.source.value,
+        evidence=evidence,
+    )
+
+
+async def record_api_optout(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    data: OptoutCreate,
+    default_region: str,
+    key_id: str,
+) -> list[Applied]:
+    phone = parse_phone(data.phone, default_region)
+    evidence = {"received_at": _now().isoformat(), "collected_by": f"api key {key_id}"}
+    return [
+        await apply_entry(
+            session,
+            outbox,
+            workspace_id=workspace_id,
+            phone=phone,
+            purpose=purpose,
+            brand=data.brand,
+            action="opt_out",
+            source="api",
+            evidence=evidence,
+        )
+        for purpose in ledger.optout_purposes(data.purpose.value)
+    ]
+
+
+async def record_optout_event(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    optout: OptoutReceivedV1,
+    event_id: uuid.UUID,
+    caused_by: dict[str, uuid.UUID | None],
+) -> list[Applied]:
+    """A STOP (or another channel's opt-out): both purposes, every brand when global."""
+    evidence = {
+        "keyword": optout.keyword,
+        "inbound_id": str(optout.inbound_id) if optout.inbound_id else None,
+        "received_at": optout.received_at.isoformat(),
+        "event_id": str(event_id),
+    }
+    brand = ledger.optout_brand(optout.scope.value, optout.brand)
+    return [
+        await apply_entry(
+            session,
+            outbox,
+            workspace_id=workspace_id,
+            phone=optout.phone,
+            purpose=purpose,
+            brand=brand,
+            action="opt_out",
+            source=optout.source or "keyword",
+            evidence=evidence,
+            caused_by=caused_by,
+        )
+        for purpose in ledger.PURPOSES
+    ]
+
+
+async def current_states(
+    session: AsyncSession, workspace_id: str, raw_phone: str, default_region: str
+) -> tuple[str, Sequence[ConsentState]]:
+    phone = parse_phone(raw_phone, default_region)
+    states = await repository.states_of(session, workspace_id, phone)
+    if not states:
+        raise ConsentNotFound(mask_phone(phone))
+    return phone, states
+
+
+async def evidence_of(
+    session: AsyncSession, workspace_id: str, raw_phone: str, default_region: str
+) -> tuple[str, Sequence[ConsentEntry]]:
+    phone = parse_phone(raw_phone, default_region)
+    entries = await repository.entries_of(session, workspace_id, phone)
+    if not entries:
+        raise ConsentNotFound(mask_phone(phone))
+    return phone, entries
+
+
+# ── Idempotency-Key ──────────────────────────────────────────────────────────
+def fingerprint(operation: str, body: str) -> str:
+    return hashlib.sha256(f"{operation}\n{body}".encode()).hexdigest()
+
+
+async def claim_request(
+    session: AsyncSession, workspace_id: str, key: str, request_fingerprint: str
+) -> dict[str, Any] | None:
+    """The first answer given to this key, or None after claiming the key for this request.
+
+    The claim is a row in the request's own transaction: a concurrent retry waits on it,
+    then finds the committed answer (or, if the first request failed, nothing)."""
+    existing = await repository.get_request(session, workspace_id, key)
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                await repository.add_request(
+                    session,
+                    IdempotentRequest(
+                        workspace_id=workspace_id,
+                        key=key,
+                        fingerprint=request_fingerprint,
+                        response=None,
+                        created_at=_now(),
+                    ),
+                )
+            return None
+        except IntegrityError:
+            existing = await repository.get_request(session, workspace_id, key)
+            if existing is None:  # the other request rolled back: nothing to replay
+                raise
+    if existing.fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused()
+    return existing.response
+
+
+async def remember_response(
+    session: AsyncSession, workspace_id: str, key: str, response: dict[str, Any]
+) -> None:
+    await repository.set_response(session, workspace_id, key, response)

@@ -1,0 +1,1 @@
+"""Pure receipts logic: no IO."""

@@ -1,0 +1,1 @@
+"""Event handlers of the receipts service and the groups that run them."""

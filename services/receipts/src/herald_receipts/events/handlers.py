@@ -1,0 +1,36 @@
+"""Handlers: each applies one event inside the runner's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald_events import Envelope
+from herald_events.models.dispatcher import GatewayInboundV1, InboundKind, SmsSubmittedV1
+from herald_kit.consumer import HandlerContext
+from herald_receipts import service
+from herald_receipts.settings import get_handler_settings
+
+
+async def on_sms_submitted(event: Envelope[Any], ctx: HandlerContext) -> None:
+    payload: SmsSubmittedV1 = event.payload
+    await service.record_submission(
+        ctx.session, ctx.outbox, event.workspace_id, payload, ctx.caused_by()
+    )
+
+
+async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
+    payload: GatewayInboundV1 = event.payload
+    if payload.kind == InboundKind.DELIVERY_RECEIPT:
+        await service.record_receipt(
+            ctx.session, ctx.outbox, event.workspace_id, payload, event.event_id, ctx.caused_by()
+        )
+    else:
+        await service.record_mobile_originated(
+            ctx.session,
+            ctx.outbox,
+            event.workspace_id,
+            payload,
+            event.event_id,
+            ctx.caused_by(),
+            get_handler_settings().default_region,
+        )

@@ -1,0 +1,18 @@
+"""The receipts API application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from herald_kit.app import create_service_app
+from herald_receipts.api import deliveries, inbound
+from herald_receipts.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        service="receipts",
+        settings=get_settings(),
+        routers=[deliveries.router, inbound.router],
+        description="Receipts: delivery states from operators' receipts, and handsets' replies.",
+    )

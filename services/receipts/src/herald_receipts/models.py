@@ -1,0 +1,103 @@
+"""ORM models of the receipts database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from herald_kit.db import make_metadata
+
+metadata = make_metadata()
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Submission(Base):
+    """One part of a submitted message, found again by (route, normalised provider id)."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        sa.Index("ix_submission_route_alternate", "route", "provider_id_alternate"),
+        sa.Index("ix_submission_workspace_id_message_id", "workspace_id", "message_id"),
+    )
+
+    route: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    provider_id_normalised: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    provider_id_alternate: Mapped[str | None] = mapped_column(sa.Text)
+    provider_id: Mapped[str] = mapped_column(sa.Text)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    part_index: Mapped[int] = mapped_column(sa.Integer)
+    parts_total: Mapped[int] = mapped_column(sa.Integer)
+    submitted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.Text, default="unknown")
+    final: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    error_code: Mapped[str | None] = mapped_column(sa.Text)
+    reported_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Delivery(Base):
+    """The delivery state of a whole message, from its parts."""
+
+    __tablename__ = "delivery"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(sa.Text, default="unknown")
+    final: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    parts_total: Mapped[int] = mapped_column(sa.Integer)
+    parts_delivered: Mapped[int] = mapped_column(sa.Integer, default=0)
+    parts_reported: Mapped[int] = mapped_column(sa.Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ParkedReceipt(Base):
+    """A receipt that arrived before its submission was known; replayed when it is."""
+
+    __tablename__ = "parked_receipt"
+    __table_args__ = (
+        sa.Index("ix_parked_receipt_route_primary", "route", "provider_id_normalised"),
+        sa.Index("ix_parked_receipt_route_alternate", "route", "provider_id_alternate"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    route: Mapped[str] = mapped_column(sa.Text)
+    provider_id_normalised: Mapped[str] = mapped_column(sa.Text)
+    provider_id_alternate: Mapped[str | None] = mapped_column(sa.Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class InboundMessage(Base):
+    """A handset's message, after keyword handling."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        sa.Index(
+            "ix_inbound_message_workspace_id_received_at", "workspace_id", "received_at", "id"
+        ),
+        sa.Index(
+            "ix_inbound_message_workspace_id_phone", "workspace_id", "phone", "received_at", "id"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    phone: Mapped[str] = mapped_column(sa.Text)
+    destination: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    keyword_kind: Mapped[str] = mapped_column(sa.Text)
+    keyword: Mapped[str | None] = mapped_column(sa.Text)
+    route: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

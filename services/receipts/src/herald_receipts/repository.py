@@ -1,0 +1,164 @@
+"""Every query of the receipts service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_receipts.models import Delivery, InboundMessage, ParkedReceipt, Submission
+
+
+async def lock_provider_ids(session: AsyncSession, route: str, keys: Iterable[str]) -> None:
+    """Serialise, until the transaction ends, every handler that touches these provider ids:
+    a receipt and its submission handled at the same moment cannot miss each other."""
+    for key in sorted(set(keys)):
+        await session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{route}\n{key}", 0)))
+        )
+
+
+async def upsert_submissions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Store the parts; a provider id that the route reuses for another message moves to it,
+    the same message announced twice changes nothing."""
+    statement = insert(Submission).values(list(rows))
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["route", "provider_id_normalised"],
+            set_={
+                name: statement.excluded[name]
+                for name in (
+                    "provider_id_alternate",
+                    "provider_id",
+                    "workspace_id",
+                    "message_id",
+                    "campaign_id",
+                    "part_index",
+                    "parts_total",
+                    "submitted_at",
+                    "status",
+                    "final",
+                    "error_code",
+                    "reported_at",
+                )
+            },
+            where=Submission.message_id != statement.excluded.message_id,
+        )
+    )
+
+
+async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(Delivery).values(values).on_conflict_do_nothing())
+
+
+async def submissions_matching(
+    session: AsyncSession, route: str, keys: Sequence[str]
+) -> Sequence[Submission]:
+    query = sa.select(Submission).where(
+        Submission.route == route,
+        sa.or_(
+            Submission.provider_id_normalised.in_(keys),
+            Submission.provider_id_alternate.in_(keys),
+        ),
+    )
+    return (await session.scalars(query, execution_options={"populate_existing": True})).all()
+
+
+async def park(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(ParkedReceipt).values(values).on_conflict_do_nothing())
+
+
+async def parked_matching(
+    session: AsyncSession, route: str, keys: Sequence[str]
+) -> Sequence[ParkedReceipt]:
+    query = (
+        sa.select(ParkedReceipt)
+        .where(
+            ParkedReceipt.route == route,
+            sa.or_(
+                ParkedReceipt.provider_id_normalised.in_(keys),
+                ParkedReceipt.provider_id_alternate.in_(keys),
+            ),
+        )
+        .order_by(ParkedReceipt.received_at, ParkedReceipt.id)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delete_parked(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(sa.delete(ParkedReceipt).where(ParkedReceipt.id.in_(ids)))
+
+
+async def lock_delivery(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> Delivery | None:
+    query = (
+        sa.select(Delivery)
+        .where(Delivery.workspace_id == workspace_id, Delivery.message_id == message_id)
+        .with_for_update()
+    )
+    return (
+        await session.execute(query, execution_options={"populate_existing": True})
+    ).scalar_one_or_none()
+
+
+async def parts_of(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> Sequence[Submission]:
+    query = (
+        sa.select(Submission)
+        .where(Submission.workspace_id == workspace_id, Submission.message_id == message_id)
+        .order_by(Submission.part_index)
+    )
+    return (await session.scalars(query, execution_options={"populate_existing": True})).all()
+
+
+async def flush(session: AsyncSession) -> None:
+    await session.flush()
+
+
+async def get_delivery(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> Delivery | None:
+    query = sa.select(Delivery).where(
+        Delivery.workspace_id == workspace_id, Delivery.message_id == message_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_inbound(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """False when this message was already stored (the same event handled again)."""
+    inserted = await session.execute(
+        insert(InboundMessage).values(values).on_conflict_do_nothing().returning(InboundMessage.id)
+    )
+    return inserted.first() is not None
+
+
+async def inbound_page(
+    session: AsyncSession,
+    workspace_id: str,
+    phone: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[InboundMessage]:
+    """Newest first, keyset-paginated on (received_at, id)."""
+    query = sa.select(InboundMessage).where(InboundMessage.workspace_id == workspace_id)
+    if phone is not None:
+        query = query.where(InboundMessage.phone == phone)
+    if before is not None:
+        query = query.where(
+            sa.tuple_(InboundMessage.received_at, InboundMessage.id)
+            < sa.tuple_(
+                sa.literal(before[0], sa.DateTime(timezone=True)),
+                sa.literal(before[1], UUID(as_uuid=True)),
+            )
+        )
+    query = query.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+    return (await session.scalars(query.limit(limit))).all()

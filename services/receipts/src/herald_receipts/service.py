@@ -1,0 +1,373 @@
+"""Use cases of the receipts service. They never commit: the entrypoint owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald_compliance.keywords import classify
+from herald_events.models.dispatcher import GatewayInboundV1, SmsSubmittedV1
+from herald_events.models.receipts import (
+    KeywordKind,
+    OptoutReceivedV1,
+    OptoutScope,
+    SmsDeliveredV1,
+    SmsInboundV1,
+)
+from herald_kit.errors import Unprocessable
+from herald_kit.logs import get_logger, mask_phone
+from herald_kit.outbox import Outbox
+from herald_receipts import repository
+from herald_receipts.domain import delivery, receipt_status
+from herald_receipts.domain.phones import InvalidPhone, normalise_phone
+from herald_receipts.domain.provider_ids import (
+    InvalidProviderId,
+    ProviderId,
+    match_rank,
+    normalise_provider_id,
+)
+from herald_receipts.errors import DeliveryNotFound
+from herald_receipts.models import Delivery, InboundMessage, Submission
+
+SMS_DELIVERED: Final = "sms.delivered"
+SMS_INBOUND: Final = "sms.inbound"
+OPTOUT_RECEIVED: Final = "optout.received"
+# Event ids derived from what they announce: handling the same input again (a redelivery
+# that slipped past the inbox, a parked receipt replayed) cannot publish twice.
+_EVENT_NAMESPACE: Final = uuid.UUID("0d8f4c55-3f0e-4b8e-9a43-6a1f2f0f7e21")
+
+CausedBy = dict[str, uuid.UUID | None]
+log = get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _event_id(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(_EVENT_NAMESPACE, "\x00".join(str(p) for p in parts))
+
+
+def _part_state(part: Submission) -> delivery.PartState:
+    return delivery.PartState(
+        status=receipt_status.as_status(part.status),
+        final=part.final,
+        reported=part.reported_at is not None,
+        error_code=part.error_code,
+    )
+
+
+# ── sms.submitted ─────────────────────────────────────────────────────────────
+def _distinct_ids(raw_ids: Sequence[str]) -> list[ProviderId]:
+    ids: list[ProviderId] = []
+    seen: set[str] = set()
+    for raw in raw_ids:
+        try:
+            pid = normalise_provider_id(raw)
+        except InvalidProviderId:
+            log.warning("receipts.unusable_provider_id")
+            continue
+        if pid.primary not in seen:
+            seen.add(pid.primary)
+            ids.append(pid)
+    return ids
+
+
+async def record_submission(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    submitted: SmsSubmittedV1,
+    caused_by: CausedBy,
+) -> None:
+    """One submission row per part, the message's delivery row, then the receipts that
+    arrived first (parked) are applied."""
+    ids = _distinct_ids(submitted.provider_message_ids)
+    if not ids:
+        log.warning("receipts.submission_without_ids", message_id=str(submitted.message_id))
+        return
+    route = submitted.route
+    keys = [key for pid in ids for key in pid.keys]
+    await repository.lock_provider_ids(session, route, keys)
+    await repository.upsert_submissions(
+        session,
+        [
+            {
+                "route": route,
+                "provider_id_normalised": pid.primary,
+                "provider_id_alternate": pid.alternate,
+                "provider_id": pid.raw,
+                "workspace_id": workspace_id,
+                "message_id": submitted.message_id,
+                "campaign_id": submitted.campaign_id,
+                "part_index": index,
+                "parts_total": len(ids),
+                "submitted_at": submitted.submitted_at,
+                "status": "unknown",
+                "final": False,
+                "error_code": None,
+                "reported_at": None,
+            }
+            for index, pid in enumerate(ids)
+        ],
+    )
+    await repository.add_delivery(
+        session,
+        {
+            "message_id": submitted.message_id,
+            "workspace_id": workspace_id,
+            "campaign_id": submitted.campaign_id,
+            "status": "unknown",
+            "final": False,
+            "parts_total": len(ids),
+            "parts_delivered": 0,
+            "parts_reported": 0,
+            "error_code": None,
+            "updated_at": _now(),
+        },
+    )
+    parked = await repository.parked_matching(session, route, keys)
+    for receipt in parked:
+        event = GatewayInboundV1.model_validate(receipt.payload)
+        pid = normalise_provider_id(event.provider_message_id or "")
+        await _apply_receipt(session, outbox, pid, event, caused_by)
+    await repository.delete_parked(session, [receipt.id for receipt in parked])
+
+
+# ── gateway.inbound: delivery receipts ───────────────────────────────────────
+async def record_receipt(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    receipt: GatewayInboundV1,
+    event_id: uuid.UUID,
+    caused_by: CausedBy,
+) -> None:
+    """Apply a receipt to its message's part, or park it until the submission is known."""
+    if receipt.provider_message_id is None:
+        log.warning("receipts.receipt_without_id", route=receipt.route)
+        return
+    try:
+        pid = normalise_provider_id(receipt.provider_message_id)
+    except InvalidProviderId:
+        log.warning("receipts.receipt_without_id", route=receipt.route)
+        return
+    await repository.lock_provider_ids(session, receipt.route, pid.keys)
+    if await _apply_receipt(session, outbox, pid, receipt, caused_by):
+        return
+    await repository.park(
+        session,
+        {
+            "id": event_id,
+            "workspace_id": workspace_id,
+            "route": receipt.route,
+            "provider_id_normalised": pid.primary,
+            "provider_id_alternate": pid.alternate,
+            "payload": receipt.model_dump(mode="json"),
+            "received_at": receipt.received_at,
+        },
+    )
+    log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+
+
+def _best_match(pid: ProviderId, candidates: Sequence[Submission]) -> Submission | None:
+    ranked = [
+        (rank, -part.submitted_at.timestamp(), part)
+        for part in candidates
+        if (rank := match_rank(pid, part.provider_id_normalised, part.provider_id_alternate))
+        is not None
+    ]
+    if not ranked:
+        return None
+    return min(ranked, key=lambda item: (item[0], item[1]))[2]
+
+
+async def _apply_receipt(
+    session: AsyncSession,
+    outbox: Outbox,
+    pid: ProviderId,
+    receipt: GatewayInboundV1,
+    caused_by: CausedBy,
+) -> bool:
+    """False when no submission matches. The message's delivery row is locked before its
+    parts are read, so two parts' receipts handled at once still see each other."""
+    candidates = await repository.submissions_matching(session, receipt.route, list(pid.keys))
+    part = _best_match(pid, candidates)
+    if part is None:
+        return False
+    # The submission decides the workspace: a bind may carry several workspaces' messages.
+    record = await repository.lock_delivery(session, part.workspace_id, part.message_id)
+    if record is None:
+        log.error("receipts.delivery_missing", message_id=str(part.message_id))
+        return True
+    after = delivery.apply_receipt(
+        _part_state(part), receipt_status.from_receipt(receipt.receipt_status), receipt.error_code
+    )
+    if after is None:
+        return True
+    part.status = after.status
+    part.final = after.final
+    part.error_code = after.error_code
+    part.reported_at = receipt.received_at
+    await repository.flush(session)
+    parts = await repository.parts_of(session, part.workspace_id, part.message_id)
+    state = delivery.message_state([_part_state(p) for p in parts], record.parts_total)
+    changed = (state.status, state.final) != (record.status, record.final)
+    record.status = state.status
+    record.final = state.final
+    record.parts_delivered = state.parts_delivered
+    record.parts_reported = state.parts_reported
+    record.error_code = state.error_code
+    record.updated_at = _now()
+    await repository.flush(session)
+    if changed:
+        await _announce_delivery(session, outbox, record, receipt.received_at, caused_by)
+    return True
+
+
+async def _announce_delivery(
+    session: AsyncSession,
+    outbox: Outbox,
+    record: Delivery,
+    reported_at: datetime,
+    caused_by: CausedBy,
+) -> None:
+    payload = SmsDeliveredV1(
+        message_id=record.message_id,
+        campaign_id=record.campaign_id,
+        status=record.status,
+        final=record.final,
+        parts_total=record.parts_total,
+        parts_reported=record.parts_reported,
+        error_code=record.error_code,
+        reported_at=reported_at,
+    )
+    envelope = outbox.envelope(
+        SMS_DELIVERED,
+        payload,
+        workspace_id=record.workspace_id,
+        event_id=_event_id(SMS_DELIVERED, record.message_id, record.status, record.final),
+        **caused_by,
+    )
+    await outbox.add(session, SMS_DELIVERED, str(record.message_id), envelope)
+    log.info(
+        "receipts.delivery_changed",
+        message_id=str(record.message_id),
+        status=record.status,
+        final=record.final,
+    )
+
+
+# ── gateway.inbound: handsets' messages ──────────────────────────────────────
+async def record_mobile_originated(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    inbound: GatewayInboundV1,
+    event_id: uuid.UUID,
+    caused_by: CausedBy,
+    default_region: str,
+) -> None:
+    """Store the message, announce it, and announce an opt-out in the same transaction."""
+    try:
+        phone = normalise_phone(inbound.source, default_region)
+    except InvalidPhone:
+        log.warning(
+            "receipts.unusable_sender", route=inbound.route, sender=mask_phone(inbound.source)
+        )
+        return
+    text = inbound.text or ""
+    match = classify(text)
+    inbound_id = _event_id("inbound_message", event_id)
+    stored = await repository.add_inbound(
+        session,
+        {
+            "id": inbound_id,
+            "workspace_id": workspace_id,
+            "phone": phone,
+            "destination": inbound.destination,
+            "text": text,
+            "keyword_kind": match.kind,
+            "keyword": match.keyword,
+            "route": inbound.route,
+            "received_at": inbound.received_at,
+        },
+    )
+    if not stored:
+        return
+    message = SmsInboundV1(
+        inbound_id=inbound_id,
+        phone=phone,
+        destination=inbound.destination,
+        text=text,
+        keyword=KeywordKind(match.kind),
+        received_at=inbound.received_at,
+    )
+    rows = [
+        (
+            SMS_INBOUND,
+            phone,
+            outbox.envelope(
+                SMS_INBOUND,
+                message,
+                workspace_id=workspace_id,
+                event_id=_event_id(SMS_INBOUND, inbound_id),
+                **caused_by,
+            ),
+        )
+    ]
+    if match.kind == "opt_out":
+        optout = OptoutReceivedV1(
+            phone=phone,
+            scope=OptoutScope.GLOBAL,
+            source="keyword",
+            keyword=match.keyword,
+            inbound_id=inbound_id,
+            received_at=inbound.received_at,
+        )
+        rows.append(
+            (
+                OPTOUT_RECEIVED,
+                phone,
+                outbox.envelope(
+                    OPTOUT_RECEIVED,
+                    optout,
+                    workspace_id=workspace_id,
+                    event_id=_event_id(OPTOUT_RECEIVED, inbound_id),
+                    **caused_by,
+                ),
+            )
+        )
+    await outbox.add_many(session, rows)
+    log.info("receipts.inbound", phone=mask_phone(phone), keyword=match.kind)
+
+
+# ── API ──────────────────────────────────────────────────────────────────────
+async def get_delivery(
+    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
+) -> tuple[Delivery, Sequence[Submission]]:
+    record = await repository.get_delivery(session, workspace_id, message_id)
+    if record is None:
+        raise DeliveryNotFound()
+    return record, await repository.parts_of(session, workspace_id, message_id)
+
+
+async def list_inbound(
+    session: AsyncSession,
+    workspace_id: str,
+    raw_phone: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    default_region: str,
+) -> Sequence[InboundMessage]:
+    phone = None
+    if raw_phone is not None:
+        try:
+            phone = normalise_phone(raw_phone, default_region)
+        except InvalidPhone as error:
+            raise Unprocessable(f"phone: {error}") from error
+    return await repository.inbound_page(session, workspace_id, phone, before, limit)
