@@ -33,7 +33,8 @@ class DemoResult:
 
 
 def random_mobile() -> str:
-    return "+336" + "".join(random.choices("0123456789", k=8))
+    """A valid French mobile number (06 30-39 and 69x are not all allocated: avoided)."""
+    return "+336" + random.choice("0124578") + "".join(random.choices("0123456789", k=7))
 
 
 async def run_demo(bootstrap: str, say: Callable[[str], None]) -> DemoResult:
