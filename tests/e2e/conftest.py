@@ -8,6 +8,7 @@ then only speak HTTP (and, for the DLQ test, Kafka) like a client system would.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ def _stack(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Infra]:
     state = tempfile.mkdtemp(prefix="herald-e2e-")
+    Path(state).chmod(0o755)  # PostgreSQL runs as the postgres user and must enter it
     env = {**os.environ, "HERALD_STACK_DIR": state}
     started = _stack("up", env=env)
     if started.returncode != 0:
@@ -53,6 +55,7 @@ def platform() -> Iterator[Infra]:
         stopped = _stack("down", env=env)
         if stopped.returncode != 0:
             print(stopped.stdout, stopped.stderr)
+        shutil.rmtree(state, ignore_errors=True)
 
 
 async def _client_for(platform: Infra, workspace: str) -> HeraldClient:
