@@ -135,6 +135,12 @@ class Simulator:
         result: dict[str, Any] = response.json()
         return result
 
+    async def set_receipt_outcomes(self, delivered: int, undeliverable: int, expired: int) -> None:
+        """Weights of the receipts the simulator sends back (it interleaves them exactly)."""
+        outcomes = {"delivered": delivered, "undeliverable": undeliverable, "expired": expired}
+        response = await self.http.put("/config", json={"outcomes": outcomes})
+        response.raise_for_status()
+
     async def handset_replies(self, phone: str, text: str, short_code: str = "36111") -> None:
         response = await self.http.post(
             "/mo", json={"source": phone, "destination": short_code, "text": text}

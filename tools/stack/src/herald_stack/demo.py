@@ -7,6 +7,7 @@ simulator's short code, with fresh random numbers so it can run again and again.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ class DemoResult:
     contacts: int
     consenting: int
     simulator_submits: int
+    stop_seconds: float
 
 
 def random_mobile() -> str:
@@ -54,6 +56,8 @@ async def run_demo(bootstrap: str, say: Callable[[str], None]) -> DemoResult:
         for phone in consenting:
             await client.record_marketing_consent(phone, CONSENT_WORDING)
         say(f"created {len(phones)} contacts, {len(consenting)} with SMS marketing consent")
+        # Operators do not deliver everything: 4 in 6 delivered, 1 undeliverable, 1 expired.
+        await simulator.set_receipt_outcomes(delivered=4, undeliverable=1, expired=1)
 
         campaign = await client.create_campaign("Soldes d'hiver (démo)", TEMPLATE, "HERALD")
         await client.launch(campaign["id"])
@@ -73,10 +77,27 @@ async def run_demo(bootstrap: str, say: Callable[[str], None]) -> DemoResult:
             all_final, seconds=FINAL_WAIT_SECONDS, what="every message to reach a final status"
         )
         submits = sum([len(await simulator.submits_to(phone)) for phone in phones])
-        return DemoResult(campaign["id"], stats, len(phones), len(consenting), submits)
+        stop_seconds = await _handset_stops(client, simulator, consenting[0])
+        say(f"a handset replied STOP: opt-out recorded by consent in {stop_seconds:.2f} s")
+        return DemoResult(
+            campaign["id"], stats, len(phones), len(consenting), submits, stop_seconds
+        )
     finally:
         await client.close()
         await simulator.close()
+
+
+async def _handset_stops(client: HeraldClient, simulator: Simulator, phone: str) -> float:
+    """A recipient replies "Stop" to the short code; time until consent shows the opt-out."""
+    started = time.monotonic()
+    await simulator.handset_replies(phone, "Stop")
+
+    async def opted_out() -> bool:
+        states = await client.consent_states(phone)
+        return any(s["purpose"] == "marketing" and s["status"] == "opted_out" for s in states)
+
+    await eventually(opted_out, seconds=30, what="the STOP to reach the consent ledger")
+    return time.monotonic() - started
 
 
 async def _key_accepted(client: HeraldClient) -> bool:
@@ -92,8 +113,9 @@ def describe(result: DemoResult) -> list[str]:
     stats = result.stats
     lines = [
         f"campaign {result.campaign_id}",
-        f"  contacts in workspace '{DEMO_WORKSPACE}': {result.contacts}, "
-        f"with consent: {result.consenting}",
+        f"  created now: {result.contacts} contacts, {result.consenting} with consent (the "
+        f"campaign reaches every consenting contact of workspace '{DEMO_WORKSPACE}', "
+        "earlier demo runs included)",
     ]
     for name in (
         "requested",
@@ -108,7 +130,10 @@ def describe(result: DemoResult) -> list[str]:
         lines.append(f"  {name:<12} {stats.get(name, 0)}")
     rate = stats.get("delivery_rate")
     lines.append(f"  delivery rate {rate:.0%}" if rate is not None else "  delivery rate n/a")
-    lines.append(f"  submits seen by the SMSC simulator: {result.simulator_submits}")
+    lines.append(
+        f"  submits to this run's numbers seen by the simulator: {result.simulator_submits}"
+    )
+    lines.append(f"  STOP reply → opt-out in the consent ledger: {result.stop_seconds:.2f} s")
     lines.append("APIs (OpenAPI docs at /docs):")
     lines += [f"  {name:<11} {url}/docs" for name, url in API_URLS.items()]
     lines.append(f"  smsc-sim    {SMSC_URL}/docs")
