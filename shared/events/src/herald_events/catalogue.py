@@ -15,7 +15,7 @@ from herald_events.models.campaigns import (
     SmsRequestedV1,
 )
 from herald_events.models.consent import ConsentChangedV1
-from herald_events.models.contacts import ContactUpdatedV1
+from herald_events.models.contacts import ConsentDeclaredV1, ContactErasedV1, ContactUpdatedV1
 from herald_events.models.dispatcher import (
     GatewayInboundV1,
     SmsFailedV1,
@@ -79,6 +79,24 @@ TOPICS: tuple[TopicSpec, ...] = (
         versions={1: ContactUpdatedV1},
         cleanup_policy="compact",
         description="Full current state of a contact; a null value (tombstone) on erase.",
+    ),
+    TopicSpec(
+        name="contact.erased",
+        key="contact_id",
+        owner="contacts",
+        consumers=(),
+        versions={1: ContactErasedV1},
+        retention_ms=30 * DAY_MS,
+        description="A contact was erased: every service forgets the number (GDPR).",
+    ),
+    TopicSpec(
+        name="consent.declared",
+        key="phone",
+        owner="contacts",
+        consumers=(),
+        versions={1: ConsentDeclaredV1},
+        retention_ms=30 * DAY_MS,
+        description="Consent evidence declared by a contact import, with the file's SHA-256.",
     ),
     TopicSpec(
         name="consent.changed",
