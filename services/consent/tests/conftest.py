@@ -1,66 +1,23 @@
-"""Fixtures of the consent tests: a migrated database, the app, real API keys."""
+"""The consent service under test: the herald plugin gives its tests a migrated database
+(`service_dsn`, `sessions`), the running app (`client`) and real API keys (`key_for`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald_consent.main import create_app
 from herald_consent.settings import get_settings
-from herald_kit.db import make_engine, make_sessionmaker
-from herald_kit.settings import DbSettings
-from herald_stack.kafka import KafkaBroker
-from herald_stack.postgres import PostgresCluster
-from herald_testing.api import (
-    issue_api_key,
-    migrated_database,
-    running_app,
-    service_env,
-    wait_until_accepted,
-)
-
-SERVICE_DIR = Path(__file__).resolve().parents[1]
+from herald_testing.api import ServiceUnderTest
 
 
 @pytest.fixture(scope="session")
-def consent_dsn(pg_server: PostgresCluster) -> str:
-    return migrated_database(pg_server, SERVICE_DIR)
-
-
-@pytest.fixture
-async def sessions(consent_dsn: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(DbSettings(url=consent_dsn))
-    yield make_sessionmaker(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def client(
-    consent_dsn: str, kafka_broker: KafkaBroker, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    for name, value in service_env("consent", consent_dsn, kafka_broker.bootstrap).items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    from herald_consent.main import create_app
-
-    async with running_app(create_app()) as api:
-        yield api
-    get_settings.cache_clear()
-
-
-KeyFactory = Callable[..., Awaitable[str]]
-
-
-@pytest.fixture
-def key_for(client: httpx.AsyncClient, kafka_broker: KafkaBroker) -> KeyFactory:
-    """`await key_for("ws", ("consent:read",))`: a real key the running app accepts."""
-
-    async def issue(workspace: str, scopes: tuple[str, ...] = ("*",)) -> str:
-        key = await issue_api_key(kafka_broker.bootstrap, workspace, scopes)
-        await wait_until_accepted(client, key, "/v1/consents/+33600000000")
-        return key
-
-    return issue
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest(
+        name="consent",
+        service_dir=Path(__file__).resolve().parents[1],
+        app_factory=create_app,
+        clear_settings=get_settings.cache_clear,
+        probe_path="/v1/consents/+33600000000",
+    )

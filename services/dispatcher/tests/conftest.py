@@ -1,5 +1,6 @@
-"""Fixtures of the dispatcher tests: a migrated database, the app, real API keys, the real
-SMSC simulator in-process, and a running sender."""
+"""The dispatcher service under test (the herald plugin gives its tests a migrated database,
+`service_dsn`, the running app, `client`, and real API keys, `key_for`), tables emptied
+before each test, the real SMSC simulator in-process, and a running sender."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from herald_dispatcher.main import create_app
 from herald_dispatcher.sender import Sender
 from herald_dispatcher.settings import (
     DispatcherSettings,
@@ -27,27 +29,29 @@ from herald_kit.settings import DbSettings
 from herald_smsc.config import ServerSettings, SimConfig
 from herald_smsc.runner import Simulator
 from herald_stack.kafka import KafkaBroker
-from herald_stack.postgres import PostgresCluster
-from herald_testing.api import (
-    issue_api_key,
-    migrated_database,
-    running_app,
-    service_env,
-    wait_until_accepted,
-)
+from herald_testing.api import ServiceUnderTest
 
-SERVICE_DIR = Path(__file__).resolve().parents[1]
 SMPP_PASSWORD = "t3stpw"
 
 
 @pytest.fixture(scope="session")
-def dispatcher_dsn(pg_server: PostgresCluster) -> str:
-    return migrated_database(pg_server, SERVICE_DIR)
+def service_under_test() -> ServiceUnderTest:
+    return ServiceUnderTest(
+        name="dispatcher",
+        service_dir=Path(__file__).resolve().parents[1],
+        app_factory=create_app,
+        clear_settings=get_settings.cache_clear,
+        probe_path="/v1/routes",
+        env={
+            "HERALD_DISPATCHER_SMPP__PASSWORD": SMPP_PASSWORD,
+            "HERALD_DISPATCHER_SMPP__ROUTE_NAME": "smpp-test",
+        },
+    )
 
 
 @pytest.fixture
-async def engine(dispatcher_dsn: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(DbSettings(url=dispatcher_dsn))  # type: ignore[arg-type]
+async def engine(service_dsn: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(DbSettings(url=service_dsn))  # type: ignore[arg-type]
     async with engine.begin() as connection:  # every test starts from empty tables
         await connection.execute(
             sa.text("TRUNCATE message, consent_view, campaign_view, outbox, inbox")
@@ -58,38 +62,8 @@ async def engine(dispatcher_dsn: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The plugin's `sessions`, on the emptied tables of `engine`."""
     return make_sessionmaker(engine)
-
-
-@pytest.fixture
-async def client(
-    dispatcher_dsn: str, kafka_broker: KafkaBroker, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    for name, value in service_env("dispatcher", dispatcher_dsn, kafka_broker.bootstrap).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("HERALD_DISPATCHER_SMPP__PASSWORD", SMPP_PASSWORD)
-    monkeypatch.setenv("HERALD_DISPATCHER_SMPP__ROUTE_NAME", "smpp-test")
-    get_settings.cache_clear()
-    from herald_dispatcher.main import create_app
-
-    async with running_app(create_app()) as api:
-        yield api
-    get_settings.cache_clear()
-
-
-KeyFactory = Callable[..., Awaitable[str]]
-
-
-@pytest.fixture
-def key_for(client: httpx.AsyncClient, kafka_broker: KafkaBroker) -> KeyFactory:
-    """`await key_for("ws", ("dispatcher:read",))`: a real key the running app accepts."""
-
-    async def issue(workspace: str, scopes: tuple[str, ...] = ("*",)) -> str:
-        key = await issue_api_key(kafka_broker.bootstrap, workspace, scopes)
-        await wait_until_accepted(client, key, "/v1/routes")
-        return key
-
-    return issue
 
 
 @pytest.fixture
@@ -143,7 +117,7 @@ SenderFactory = Callable[..., Any]
 
 @pytest.fixture
 def run_sender(
-    dispatcher_dsn: str,
+    service_dsn: str,
     kafka_broker: KafkaBroker,
     smsc: Simulator,
     engine: AsyncEngine,
@@ -153,7 +127,7 @@ def run_sender(
 
     @asynccontextmanager
     async def running(**smpp: Any) -> AsyncIterator[Sender]:
-        settings = dispatcher_settings(dispatcher_dsn, kafka_broker.bootstrap, smsc, **smpp)
+        settings = dispatcher_settings(service_dsn, kafka_broker.bootstrap, smsc, **smpp)
         sender = Sender(settings, engine, sessions, Outbox(producer="dispatcher"))
         stopping = asyncio.Event()
         task = asyncio.create_task(sender.run(stopping))

@@ -1,4 +1,3 @@
-import textwrap
 from pathlib import Path
 
 import asyncpg
@@ -7,65 +6,16 @@ import pytest
 from herald_stack.postgres import PostgresCluster
 from herald_testing import migrate_database
 
+from .inner import fake_service
+
 pytestmark = pytest.mark.integration
-
-ENV_PY = """
-import asyncio
-import os
-
-from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
-
-
-def run(connection):
-    context.configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def main():
-    engine = create_async_engine(os.environ["HERALD_FAKESVC_DB__URL"])
-    async with engine.connect() as connection:
-        await connection.run_sync(run)
-        await connection.commit()
-    await engine.dispose()
-
-
-asyncio.run(main())
-"""
-
-VERSION = """
-from alembic import op
-
-revision = "0001"
-down_revision = None
-
-
-def upgrade():
-    op.execute("{sql}")
-
-
-def downgrade():
-    pass
-"""
-
-
-def fake_service(root: Path, sql: str) -> Path:
-    """A service folder laid out like services/<name>: alembic.ini and migrations/."""
-    service = root / "fakesvc"
-    (service / "migrations" / "versions").mkdir(parents=True)
-    (service / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
-    (service / "migrations" / "env.py").write_text(ENV_PY)
-    version = textwrap.dedent(VERSION).format(sql=sql)
-    (service / "migrations" / "versions" / "0001_init.py").write_text(version)
-    return service
 
 
 async def test_migrations_run_with_the_service_db_url(
     pg_server: PostgresCluster, tmp_path: Path
 ) -> None:
     pg_server.create_database("fakesvc")
-    service = fake_service(tmp_path, "CREATE TABLE greeting (id int PRIMARY KEY)")
+    service = fake_service(tmp_path / "fakesvc", ["CREATE TABLE greeting (id int PRIMARY KEY)"])
 
     migrate_database(service, pg_server.dsn("fakesvc"))
     migrate_database(service, pg_server.dsn("fakesvc"))  # at head already: nothing to do
@@ -82,7 +32,7 @@ def test_a_failing_migration_fails_the_test_with_alembic_output(
     pg_server: PostgresCluster, tmp_path: Path
 ) -> None:
     pg_server.create_database("fakesvc_broken")
-    service = fake_service(tmp_path, "CREATE TABLE broken (id nosuchtype)")
+    service = fake_service(tmp_path / "fakesvc", ["CREATE TABLE broken (id nosuchtype)"])
 
     with pytest.raises(pytest.fail.Exception, match='type "nosuchtype" does not exist'):
         migrate_database(service, pg_server.dsn("fakesvc_broken"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 import httpx
@@ -22,9 +21,8 @@ from analytics_support import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_events.models.dispatcher import SuppressionReason
-from herald_testing.api import bearer
+from herald_testing.api import KeyFactory, bearer
 
-KeyFactory = Callable[..., Awaitable[str]]
 Sessions = async_sessionmaker[AsyncSession]
 
 

@@ -1,41 +1,20 @@
-"""Every example of every topic campaigns consumes goes through its handler, twice."""
+"""Every example of every topic campaigns consumes goes through its handler, twice: applied
+once, then changing nothing (the tests are herald_testing.contracts.EventContractTests)."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from herald_campaigns.events.subscriptions import groups
+from herald_campaigns.events import subscriptions
 from herald_events.contracts import examples
-from herald_testing.contracts import apply_example, catalogue_topics_for, subscribed_topics
-
-SUBSCRIBED = subscribed_topics(groups())
+from herald_testing.contracts import EventContractTests, subscribed_topics
 
 
-def test_subscriptions_match_the_catalogue() -> None:
-    assert catalogue_topics_for("campaigns") == set(SUBSCRIBED)
-    assert set(SUBSCRIBED) == {"consent.changed", "campaign.scheduled"}
+class TestEventContracts(EventContractTests):
+    service = "campaigns"
+    groups = staticmethod(subscriptions.groups)
 
+    def test_subscriptions_match_the_catalogue(self) -> None:
+        super().test_subscriptions_match_the_catalogue()
+        assert set(subscribed_topics(self.groups())) == {"consent.changed", "campaign.scheduled"}
 
-def test_consumer_groups_are_named_after_the_service() -> None:
-    assert all(group.startswith("campaigns.") for group in groups())
-
-
-def test_every_subscribed_topic_has_examples() -> None:
-    assert all(examples(topic) for topic in SUBSCRIBED)
-
-
-@pytest.mark.parametrize(
-    ("topic_name", "example_name", "document"),
-    [(t, name, doc) for t in SUBSCRIBED for name, doc in examples(t)],
-)
-async def test_every_example_is_applied_once(
-    topic_name: str,
-    example_name: str,
-    document: dict[str, object],
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    applied = await apply_example(sessions, groups(), topic_name, json.dumps(document).encode())
-    assert applied, f"{example_name} was not applied exactly once"
+    def test_every_subscribed_topic_has_examples(self) -> None:
+        assert all(examples(topic) for topic in subscribed_topics(self.groups()))

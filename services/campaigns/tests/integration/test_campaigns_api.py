@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald_campaigns.domain.messages import scheduled_event_id, updated_event_id
 from herald_campaigns.models import ExpansionJob
 from herald_kit.tables import OUTBOX
-from herald_testing.api import bearer
-
-KeyFactory = Callable[..., Awaitable[str]]
+from herald_testing.api import KeyFactory, bearer
 
 
 def workspace(prefix: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -13,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_consent.models import ConsentEntry
 from herald_kit.tables import OUTBOX
-from herald_testing.api import bearer
-
-KeyFactory = Callable[..., Awaitable[str]]
+from herald_testing.api import KeyFactory, bearer
 
 
 def opt_in(phone: str, **overrides: Any) -> dict[str, Any]:

@@ -1,32 +1,12 @@
-"""Every example of every topic contacts consumes goes through its handler."""
+"""Every example of every topic contacts consumes goes through its handler, twice: applied
+once, then changing nothing (the tests are herald_testing.contracts.EventContractTests)."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from herald_contacts.events.subscriptions import groups
-from herald_events.contracts import examples
-from herald_testing.contracts import apply_example, catalogue_topics_for, subscribed_topics
-
-SUBSCRIBED = subscribed_topics(groups())
+from herald_contacts.events import subscriptions
+from herald_testing.contracts import EventContractTests
 
 
-def test_subscriptions_match_the_catalogue() -> None:
-    assert catalogue_topics_for("contacts") == set(SUBSCRIBED)
-
-
-@pytest.mark.parametrize(
-    ("topic_name", "example_name", "document"),
-    [(t, name, doc) for t in SUBSCRIBED for name, doc in examples(t)],
-)
-async def test_every_example_is_applied(
-    topic_name: str,
-    example_name: str,
-    document: dict[str, object],
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    applied = await apply_example(sessions, groups(), topic_name, json.dumps(document).encode())
-    assert applied, f"{example_name} was not applied"
+class TestEventContracts(EventContractTests):
+    service = "contacts"
+    groups = staticmethod(subscriptions.groups)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_kit.tables import OUTBOX
-from herald_testing.api import bearer
-
-KeyFactory = Callable[..., Awaitable[str]]
+from herald_testing.api import KeyFactory, bearer
 
 
 class TestCreateContact:

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 async def test_the_consumer_process_sends_and_stops_cleanly(
-    dispatcher_dsn: str,
+    service_dsn: str,
     kafka_broker: KafkaBroker,
     smsc: Simulator,
     smsc_api: httpx.AsyncClient,
@@ -49,7 +49,7 @@ async def test_the_consumer_process_sends_and_stops_cleanly(
     health = free_port()
     env = {
         **os.environ,
-        "HERALD_DISPATCHER_DB__URL": dispatcher_dsn,
+        "HERALD_DISPATCHER_DB__URL": service_dsn,
         "HERALD_DISPATCHER_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap,
         "HERALD_DISPATCHER_HEALTH__PORT": str(health),
         "HERALD_DISPATCHER_SMPP__HOST": smsc.host,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald_dispatcher import service
 from herald_events.models.campaigns import SmsRequestedV1
 from herald_kit.db import transaction
-from herald_testing.api import bearer
-
-KeyFactory = Callable[..., Awaitable[str]]
+from herald_testing.api import KeyFactory, bearer
 
 
 async def queue_message(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +15,8 @@ from herald_kit.consumer import apply_once
 from herald_kit.db import transaction
 from herald_kit.outbox import Outbox
 from herald_receipts.events.subscriptions import groups
-from herald_testing.api import bearer
+from herald_testing.api import KeyFactory, bearer
 
-KeyFactory = Callable[..., Awaitable[str]]
 T0 = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 
 

@@ -33,9 +33,11 @@ def database_url(service: str) -> str:
     return MigrationSettings().db.url.get_secret_value()
 
 
-def _not_kit_table(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
-    """The kit's outbox and inbox live in every database but in no service's MetaData:
-    keep `alembic check` / autogenerate from proposing to drop them."""
+def is_service_object(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
+    """Alembic `include_object` filter: False for the kit's outbox and inbox (and their
+    indexes, columns, constraints), which live in every database but in no service's
+    MetaData: keeps `alembic check` / autogenerate / compare_metadata from proposing to drop
+    them."""
     if type_ == "table":
         return name not in KIT_METADATA.tables
     table = getattr(obj, "table", None)  # indexes, columns and constraints of a table
@@ -47,7 +49,7 @@ def _run(connection: Connection, metadata: MetaData) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
-        include_object=_not_kit_table,
+        include_object=is_service_object,
     )
     connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
     try:

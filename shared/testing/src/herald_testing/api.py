@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -15,19 +16,28 @@ from fastapi import FastAPI
 from herald_kit.admin import create_api_key
 from herald_kit.auth import ACTING_WORKSPACE_HEADER
 from herald_kit.settings import KafkaSettings
-from herald_stack.postgres import PostgresCluster
-from herald_testing.migrations import migrate_database
-
-_database_numbers = itertools.count(1)
+from herald_testing.migrations import migrated_database as migrated_database
 
 
-def migrated_database(pg_server: PostgresCluster, service_dir: Path) -> str:
-    """A new database for one service, at the head of its real migrations; returns the DSN."""
-    name = f"{service_dir.name}_{next(_database_numbers)}"
-    pg_server.create_database(name)
-    dsn = pg_server.dsn(name)
-    migrate_database(service_dir, dsn)
-    return dsn
+@dataclass(frozen=True)
+class ServiceUnderTest:
+    """What the plugin's `service_dsn`, `sessions`, `client` and `key_for` fixtures need to
+    know of a service: each service's tests/conftest.py returns one from a session-scoped
+    `service_under_test` fixture."""
+
+    name: str  # as in HERALD_<NAME>_... and services/<name>
+    service_dir: Path  # services/<name>: alembic.ini and migrations/
+    app_factory: Callable[[], FastAPI]
+    clear_settings: Callable[[], None]  # the service's get_settings.cache_clear
+    probe_path: str  # a GET that answers 401 until the app knows a key
+    env: Mapping[str, str] = field(default_factory=dict)  # more environment for the app
+    default_scopes: tuple[str, ...] = ("*",)  # of the keys `key_for` issues
+
+
+class KeyFactory(Protocol):
+    """`await key_for("ws", ("scope",))`: a real key, once the running app accepts it."""
+
+    def __call__(self, workspace: str, scopes: Iterable[str] | None = None) -> Awaitable[str]: ...
 
 
 def service_env(service: str, dsn: str, bootstrap: str) -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
+import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_events import TOPICS
+from herald_events.contracts import examples
 from herald_kit.auth import APIKEY_TOPIC
 from herald_kit.consumer import Subscription, apply_once, decode
 from herald_kit.db import transaction
@@ -60,3 +63,54 @@ async def apply_example(
                 async with transaction(sessions) as session:
                     results.append(await apply_once(session, outbox, group, subscription, envelope))
     return bool(first) and all(first) and not any(second)
+
+
+EXAMPLE_ARGUMENTS = ("topic_name", "example_name", "document")
+
+
+class EventContractTests:
+    """The contract tests every consuming service runs. Its tests/contract/ subclasses this
+    as `TestEventContracts`, setting `service` and `groups` (its subscriptions' `groups`):
+
+        class TestEventContracts(EventContractTests):
+            service = "receipts"
+            groups = staticmethod(subscriptions.groups)
+
+    Every example of every topic it subscribes to is one `test_every_example_is_applied`.
+    """
+
+    service: str
+
+    @staticmethod
+    def groups() -> Mapping[str, Sequence[Subscription]]:
+        raise NotImplementedError("set groups = staticmethod(<service>.subscriptions.groups)")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if set(EXAMPLE_ARGUMENTS) <= set(metafunc.fixturenames):
+            metafunc.parametrize(
+                EXAMPLE_ARGUMENTS,
+                [
+                    (topic, name, document)
+                    for topic in subscribed_topics(self.groups())
+                    for name, document in examples(topic)
+                ],
+            )
+
+    def test_subscriptions_match_the_catalogue(self) -> None:
+        catalogue, subscribed = catalogue_topics_for(self.service), subscribed_topics(self.groups())
+        assert catalogue == set(subscribed), f"catalogue: {catalogue}, subscribed: {subscribed}"
+
+    def test_consumer_groups_are_named_after_the_service(self) -> None:
+        names = list(self.groups())
+        assert all(name.startswith(f"{self.service}.") for name in names), names
+
+    async def test_every_example_is_applied(
+        self,
+        topic_name: str,
+        example_name: str,
+        document: dict[str, object],
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        value = json.dumps(document).encode()
+        applied = await apply_example(sessions, self.groups(), topic_name, value)
+        assert applied, f"{example_name} was not applied exactly once"
