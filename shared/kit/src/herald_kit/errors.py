@@ -27,8 +27,14 @@ class Conflict(DomainError):
 
 
 class Unprocessable(DomainError):
+    """A 422 from business validation; `field` names the offending input like a schema 422."""
+
     status_code = 422
     title = "Unprocessable content"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class PermanentError(Exception):

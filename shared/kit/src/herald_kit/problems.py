@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from herald_kit.errors import DomainError
+from herald_kit.errors import DomainError, Unprocessable
 from herald_kit.logs import get_logger
 
 log = get_logger(__name__)
@@ -29,6 +29,9 @@ def _field_path(location: tuple[Any, ...]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        if isinstance(error, Unprocessable) and error.field is not None:
+            errors = [{"field": error.field, "message": error.detail, "type": "value_error"}]
+            return problem(error.status_code, error.title, error.detail, errors=errors)
         return problem(error.status_code, error.title, error.detail)
 
     @app.exception_handler(RequestValidationError)

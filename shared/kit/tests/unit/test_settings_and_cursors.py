@@ -34,3 +34,27 @@ class TestCursor:
     def test_a_forged_cursor_is_unprocessable(self, cursor: str) -> None:
         with pytest.raises(Unprocessable):
             decode_cursor(cursor)
+
+
+class TestProblemDetails:
+    async def test_a_business_422_names_its_field(self) -> None:
+        import httpx
+        from fastapi import FastAPI
+
+        from herald_kit.problems import install_problem_handlers
+
+        app = FastAPI()
+        install_problem_handlers(app)
+
+        @app.get("/x")
+        async def refuse() -> None:
+            raise Unprocessable("to: must not be before from", field="to")
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/x")
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"] == [
+            {"field": "to", "message": "to: must not be before from", "type": "value_error"}
+        ]
