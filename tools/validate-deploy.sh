@@ -180,27 +180,32 @@ done_ "tools: helm $HELM_VERSION, kubeconform $KUBECONFORM_VERSION, k8s $K8S_VER
 # ---------------------------------------------------------------------------------------------
 step "docker-compose.yml"
 cd "$ROOT"
+# throwaway values for the required variables; nothing is started
+REQUIRED_COMPOSE_VARS=(HERALD_SMPP_PASSWORD HERALD_ERASURE_KEY)
+COMPOSE_ENV=(HERALD_SMPP_PASSWORD=validate-only HERALD_ERASURE_KEY=validate-only-erasure-key)
 if ((${#COMPOSE[@]})); then
-  # a throwaway value for the required variable; nothing is started
-  HERALD_SMPP_PASSWORD=validate-only "${COMPOSE[@]}" -f docker-compose.yml config -q \
+  env "${COMPOSE_ENV[@]}" "${COMPOSE[@]}" -f docker-compose.yml config -q \
     || die "docker compose config rejected docker-compose.yml"
-  count="$(HERALD_SMPP_PASSWORD=validate-only "${COMPOSE[@]}" -f docker-compose.yml config --services | wc -l)"
+  count="$(env "${COMPOSE_ENV[@]}" "${COMPOSE[@]}" -f docker-compose.yml config --services | wc -l)"
   done_ "compose: '${COMPOSE[*]##*/} config -q' accepts docker-compose.yml ($count services)"
-  # the SMPP password must be required: without it, config must fail and say so
-  if out="$(env -u HERALD_SMPP_PASSWORD "${COMPOSE[@]}" -f docker-compose.yml config -q 2>&1)"; then
-    die "docker-compose.yml renders without HERALD_SMPP_PASSWORD: it must be required"
-  fi
-  grep -q "HERALD_SMPP_PASSWORD" <<<"$out" || die "unexpected compose error: $out"
-  done_ "compose: refuses to render without HERALD_SMPP_PASSWORD"
+  # the SMPP password and the erasure key must be required: without either, config must fail
+  # and name it
+  for var in "${REQUIRED_COMPOSE_VARS[@]}"; do
+    if out="$(env "${COMPOSE_ENV[@]}" env -u "$var" "${COMPOSE[@]}" -f docker-compose.yml config -q 2>&1)"; then
+      die "docker-compose.yml renders without $var: it must be required"
+    fi
+    grep -q "$var" <<<"$out" || die "unexpected compose error: $out"
+    done_ "compose: refuses to render without $var"
+  done
   # the project's rules then run on compose's own resolution (anchors, merges, variables)
-  HERALD_SMPP_PASSWORD=validate-only "${COMPOSE[@]}" -f docker-compose.yml config --format json \
+  env "${COMPOSE_ENV[@]}" "${COMPOSE[@]}" -f docker-compose.yml config --format json \
     >"$TMP/compose.json" || die "docker compose config --format json failed"
   RESOLVED=("$TMP/compose.json")
 else
   note "no compose binary: skipping 'docker compose config'; parsing the file with PyYAML instead"
   RESOLVED=()
 fi
-HERALD_SMPP_PASSWORD=validate-only "$PY" deploy/validate/check_compose.py "$ROOT" "${RESOLVED[@]}" \
+env "${COMPOSE_ENV[@]}" "$PY" deploy/validate/check_compose.py "$ROOT" "${RESOLVED[@]}" \
   | sed 's/^/    /' || die "docker-compose.yml / Dockerfiles break the project's rules (see above)"
 done_ "compose + Dockerfiles: project rules (deploy/validate/check_compose.py)"
 

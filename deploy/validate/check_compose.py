@@ -242,6 +242,12 @@ def check_compose(root: Path, c: Checker, resolved: Path | None) -> None:
         "HERALD_DISPATCHER_SMPP__PASSWORD: ${HERALD_SMPP_PASSWORD:?" in raw,
         "dispatcher: HERALD_DISPATCHER_SMPP__PASSWORD must use ${HERALD_SMPP_PASSWORD:?...}",
     )
+    for svc in ("consent", "dispatcher"):
+        variable = f"HERALD_{svc.upper()}_ERASURE__KEY"
+        c.expect(
+            f"{variable}: ${{HERALD_ERASURE_KEY:?" in raw,
+            f"{svc}: {variable} must use ${{HERALD_ERASURE_KEY:?...}} (required, no default)",
+        )
     c.expect(
         env_of(services.get("campaigns-api", {}))
         .get("HERALD_CAMPAIGNS_CONTACTS__URL", "")

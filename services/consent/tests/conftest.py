@@ -3,13 +3,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from herald_consent.main import create_app
-from herald_consent.settings import get_settings
+from herald_consent.settings import get_erasure_settings, get_settings
 from herald_testing.api import ServiceUnderTest
+
+ERASURE_KEY = "consent-tests-erasure-key-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def erasure_key() -> Iterator[bytes]:
+    """Every consent test runs with an erasure key: the app, the handlers and the use cases
+    that pseudonymise or look pseudonyms up all read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_CONSENT_ERASURE__KEY", ERASURE_KEY)
+        get_erasure_settings.cache_clear()
+        yield ERASURE_KEY.encode()
+    get_erasure_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ before each test, the real SMSC simulator in-process, and a running sender."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from herald_dispatcher.main import create_app
 from herald_dispatcher.sender import Sender
 from herald_dispatcher.settings import (
     DispatcherSettings,
+    ErasureSettings,
     SenderSettings,
     SmppSettings,
+    get_erasure_settings,
     get_settings,
 )
 from herald_kit.db import make_engine, make_sessionmaker
@@ -32,6 +34,17 @@ from herald_stack.kafka import KafkaBroker
 from herald_testing.api import ServiceUnderTest
 
 SMPP_PASSWORD = "t3stpw"
+ERASURE_KEY = "dispatcher-tests-erasure-key-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def erasure_key() -> Iterator[bytes]:
+    """Every dispatcher test runs with an erasure key (the erasure handler reads it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_DISPATCHER_ERASURE__KEY", ERASURE_KEY)
+        get_erasure_settings.cache_clear()
+        yield ERASURE_KEY.encode()
+    get_erasure_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +58,7 @@ def service_under_test() -> ServiceUnderTest:
         env={
             "HERALD_DISPATCHER_SMPP__PASSWORD": SMPP_PASSWORD,
             "HERALD_DISPATCHER_SMPP__ROUTE_NAME": "smpp-test",
+            "HERALD_DISPATCHER_ERASURE__KEY": ERASURE_KEY,
         },
     )
 
@@ -54,7 +68,10 @@ async def engine(service_dsn: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(DbSettings(url=service_dsn))  # type: ignore[arg-type]
     async with engine.begin() as connection:  # every test starts from empty tables
         await connection.execute(
-            sa.text("TRUNCATE message, consent_view, campaign_view, outbox, inbox")
+            sa.text(
+                "TRUNCATE message, consent_view, campaign_view, erased_contact, erased_optout,"
+                " outbox, inbox"
+            )
         )
     yield engine
     await engine.dispose()
@@ -102,6 +119,7 @@ def dispatcher_settings(
         db=DbSettings(url=dsn),  # type: ignore[arg-type]
         kafka={"bootstrap_servers": bootstrap},  # type: ignore[arg-type]
         smpp=SmppSettings(**values),
+        erasure=ErasureSettings(key=ERASURE_KEY),  # type: ignore[arg-type]
         sender=SenderSettings(
             idle_poll_s=0.02,
             retry_base_s=0.05,

@@ -14,7 +14,7 @@ from herald_stack.services import (
     simulator_process,
 )
 
-INFRA = Infra(pg_port=55432, kafka_port=39092, kafka_controller_port=39093)
+INFRA = Infra(pg_port=15432, kafka_port=19092, kafka_controller_port=19093)
 
 
 def by_name(name: str) -> Service:
@@ -39,8 +39,8 @@ def test_consumer_env() -> None:
 
     assert env == {
         "PYTHONUNBUFFERED": "1",
-        "HERALD_CONTACTS_DB__URL": "postgresql+asyncpg://postgres@127.0.0.1:55432/herald_contacts",
-        "HERALD_CONTACTS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:39092",
+        "HERALD_CONTACTS_DB__URL": "postgresql+asyncpg://postgres@127.0.0.1:15432/herald_contacts",
+        "HERALD_CONTACTS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
         "HERALD_CONTACTS_API__HOST": "127.0.0.1",
         "HERALD_CONTACTS_API__PORT": "8101",
         "HERALD_CONTACTS_HEALTH__HOST": "127.0.0.1",
@@ -62,6 +62,16 @@ def test_service_specific_env() -> None:
         "HERALD_DISPATCHER_SMPP__WORKSPACE_ID": "demo",
         "HERALD_DISPATCHER_SMPP__SOURCE_ADDR_DEFAULT": "36111",
     }
+
+
+def test_consent_and_the_dispatcher_get_an_erasure_key_and_only_they() -> None:
+    for service in SERVICES:
+        env = service_env(service, "consumer", INFRA)
+        keys = [name for name in env if name.endswith("_ERASURE__KEY")]
+        expected = [f"{service.env_prefix}ERASURE__KEY"]
+        assert keys == (expected if service.name in ("consent", "dispatcher") else [])
+        for name in keys:
+            assert len(env[name]) >= 16
 
 
 def test_processes_run_our_venv_scripts_and_wait_on_readyz() -> None:
@@ -95,5 +105,5 @@ def test_infra_ports_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
     infra = Infra.from_env()
 
-    assert (infra.pg_port, infra.kafka_port) == (45432, 39092)
+    assert (infra.pg_port, infra.kafka_port) == (45432, 19092)
     assert infra.db_url("x") == "postgresql+asyncpg://postgres@127.0.0.1:45432/x"

@@ -158,3 +158,13 @@ async def upsert_consent(
         where=ConsentProjection.changed_at <= statement.excluded.changed_at,
     )
     await session.execute(statement)
+
+
+async def delete_consent_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    """Forget a number's consent projection rows (an erased contact)."""
+    result = await session.execute(
+        sa.delete(ConsentProjection)
+        .where(ConsentProjection.workspace_id == workspace_id, ConsentProjection.phone == phone)
+        .returning(ConsentProjection.purpose)
+    )
+    return len(result.all())

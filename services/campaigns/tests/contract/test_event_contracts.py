@@ -14,7 +14,11 @@ class TestEventContracts(EventContractTests):
 
     def test_subscriptions_match_the_catalogue(self) -> None:
         super().test_subscriptions_match_the_catalogue()
-        assert set(subscribed_topics(self.groups())) == {"consent.changed", "campaign.scheduled"}
+        assert set(subscribed_topics(self.groups())) == {
+            "consent.changed",
+            "campaign.scheduled",
+            "contact.erased",
+        }
 
     def test_every_subscribed_topic_has_examples(self) -> None:
         assert all(examples(topic) for topic in subscribed_topics(self.groups()))

@@ -19,7 +19,7 @@ from herald_campaigns.settings import CampaignsSettings, ContactsApiSettings
 
 REQUIRED = {
     "HERALD_CAMPAIGNS_DB__URL": "postgresql://u:p@127.0.0.1:5432/herald_campaigns",
-    "HERALD_CAMPAIGNS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:39092",
+    "HERALD_CAMPAIGNS_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
     "HERALD_CAMPAIGNS_CONTACTS__API_KEY": "hrl_abc_realsecret",
 }
 

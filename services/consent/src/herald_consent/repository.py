@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from herald_consent.models import ConsentEntry, ConsentState, IdempotentRequest
 
@@ -112,3 +113,104 @@ async def set_response(
         .where(IdempotentRequest.workspace_id == workspace_id, IdempotentRequest.key == key)
         .values(response=response)
     )
+
+
+# ── erasure (herald_consent.erasure) ─────────────────────────────────────────
+async def pseudonymise_entries(
+    session: AsyncSession,
+    workspace_id: str,
+    phone: str,
+    pseudonym: str,
+    drop_evidence: Sequence[str],
+) -> int:
+    """The one sanctioned change to the ledger: `consent_entry_pseudonymise` (migration
+    c1a2) swaps the number for its pseudonym and drops the named evidence fields."""
+    changed = await session.scalar(
+        sa.select(
+            sa.func.consent_entry_pseudonymise(
+                workspace_id, phone, pseudonym, sa.cast(list(drop_evidence), ARRAY(sa.Text))
+            )
+        )
+    )
+    return int(changed or 0)
+
+
+async def drop_superseded_erased_states(
+    session: AsyncSession, workspace_id: str, phone: str, pseudonym: str
+) -> None:
+    """Pseudonymised states that a state of the number itself replaced since."""
+    current = aliased(ConsentState)
+    await session.execute(
+        sa.delete(ConsentState).where(
+            ConsentState.workspace_id == workspace_id,
+            ConsentState.phone == pseudonym,
+            sa.exists().where(
+                current.workspace_id == workspace_id,
+                current.phone == phone,
+                current.purpose == ConsentState.purpose,
+                current.brand == ConsentState.brand,
+            ),
+        )
+    )
+
+
+async def delete_states(session: AsyncSession, workspace_id: str, phone: str, status: str) -> int:
+    result = await session.execute(
+        sa.delete(ConsentState)
+        .where(
+            ConsentState.workspace_id == workspace_id,
+            ConsentState.phone == phone,
+            ConsentState.status == status,
+        )
+        .returning(ConsentState.purpose)
+    )
+    return len(result.all())
+
+
+async def rename_states(
+    session: AsyncSession, workspace_id: str, phone: str, new_phone: str
+) -> int:
+    """Move the states of `phone` to `new_phone`, except where `new_phone` already has one."""
+    taken = aliased(ConsentState)
+    result = await session.execute(
+        sa.update(ConsentState)
+        .where(
+            ConsentState.workspace_id == workspace_id,
+            ConsentState.phone == phone,
+            ~sa.exists().where(
+                taken.workspace_id == workspace_id,
+                taken.phone == new_phone,
+                taken.purpose == ConsentState.purpose,
+                taken.brand == ConsentState.brand,
+            ),
+        )
+        .values(phone=new_phone)
+        .returning(ConsentState.purpose),
+        execution_options={"synchronize_session": False},
+    )
+    return len(result.all())
+
+
+async def delete_all_states(session: AsyncSession, workspace_id: str, phone: str) -> None:
+    await session.execute(
+        sa.delete(ConsentState).where(
+            ConsentState.workspace_id == workspace_id, ConsentState.phone == phone
+        )
+    )
+
+
+async def delete_requests_naming(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    """Stored Idempotency-Key answers that quote the number (and its evidence)."""
+    answer = IdempotentRequest.response
+    result = await session.execute(
+        sa.delete(IdempotentRequest)
+        .where(
+            IdempotentRequest.workspace_id == workspace_id,
+            sa.or_(
+                answer.contains({"entry": {"phone": phone}}),
+                answer.contains({"entries": [{"phone": phone}]}),
+            ),
+        )
+        .returning(IdempotentRequest.key)
+    )
+    return len(result.all())

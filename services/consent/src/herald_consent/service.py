@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald_consent import repository
+from herald_consent import erasure, repository
 from herald_consent.domain import ledger
 from herald_consent.domain.phones import InvalidPhone, normalise_phone
 from herald_consent.errors import ConsentNotFound, IdempotencyKeyReused
@@ -62,6 +62,7 @@ async def apply_entry(
     caused_by: dict[str, uuid.UUID | None] | None = None,
 ) -> Applied:
     """Append the entry; move the state and announce it only when its status changes."""
+    await erasure.restore_erased_states(session, workspace_id, phone)
     now = _now()
     entry = ConsentEntry(
         id=uuid.uuid4(),
@@ -198,6 +199,7 @@ async def current_states(
 ) -> tuple[str, Sequence[ConsentState]]:
     phone = parse_phone(raw_phone, default_region)
     states = await repository.states_of(session, workspace_id, phone)
+    states = [*states, *await erasure.erased_states(session, workspace_id, phone)]
     if not states:
         raise ConsentNotFound(mask_phone(phone))
     return phone, states
@@ -208,6 +210,7 @@ async def evidence_of(
 ) -> tuple[str, Sequence[ConsentEntry]]:
     phone = parse_phone(raw_phone, default_region)
     entries = await repository.entries_of(session, workspace_id, phone)
+    entries = [*await erasure.erased_entries(session, workspace_id, phone), *entries]
     if not entries:
         raise ConsentNotFound(mask_phone(phone))
     return phone, entries

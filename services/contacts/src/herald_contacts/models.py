@@ -22,7 +22,28 @@ class Base(DeclarativeBase):
 
 class Contact(Base):
     __tablename__ = "contact"
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "phone"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "phone", name="uq_contact_workspace_id_phone"),
+        sa.CheckConstraint("lifecycle IN ('prospect', 'customer', 'member')", name="lifecycle"),
+        sa.CheckConstraint(
+            "timezone_source IN ('explicit', 'phone_prefix', 'unknown')", name="timezone_source"
+        ),
+        # Segment filters (migration c0a2 says which filter each index serves).
+        sa.Index("ix_contact_workspace_id_id", "workspace_id", "id"),
+        sa.Index("ix_contact_workspace_id_country", "workspace_id", "country"),
+        sa.Index("ix_contact_workspace_id_lifecycle", "workspace_id", "lifecycle"),
+        sa.Index("ix_contact_workspace_id_created_at", "workspace_id", "created_at"),
+        sa.Index("ix_contact_workspace_id_last_order_at", "workspace_id", "last_order_at"),
+        sa.Index("ix_contact_workspace_id_last_click_at", "workspace_id", "last_click_at"),
+        sa.Index("ix_contact_tags", "tags", postgresql_using="gin"),
+        sa.Index("ix_contact_lists", "lists", postgresql_using="gin"),
+        sa.Index(
+            "ix_contact_attributes",
+            "attributes",
+            postgresql_using="gin",
+            postgresql_ops={"attributes": "jsonb_path_ops"},
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(sa.Text)
@@ -38,5 +59,112 @@ class Contact(Base):
     orders_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     total_spent: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), default=Decimal(0))
     last_order_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    lifecycle: Mapped[str] = mapped_column(sa.Text, default="prospect")
+    lists: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list)
+    timezone_source: Mapped[str] = mapped_column(sa.Text, default="unknown")
+    timezone_ambiguous: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    last_click_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_reply_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reachable: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    unreachable_reason: Mapped[str | None] = mapped_column(sa.Text)
+    unreachable_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AttributeDefinition(Base):
+    """A custom attribute's declared type in one workspace (see domain/attribute_types.py)."""
+
+    __tablename__ = "attribute_definition"
+    __table_args__ = (
+        sa.CheckConstraint("type IN ('string', 'number', 'boolean', 'date')", name="type"),
+    )
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Segment(Base):
+    """A saved filter (domain/segments.py), evaluated anew at each count or snapshot."""
+
+    __tablename__ = "segment"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    name: Mapped[str] = mapped_column(sa.Text)
+    filter: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ImportJob(Base):
+    """A CSV import (herald_contacts.imports): how to read the uploaded file, and how far the
+    job got. `attempt` counts claims: a worker only applies the attempt it claimed."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('pending', 'running', 'applying', 'done', 'failed', 'cancelled')",
+            name="status",
+        ),
+        sa.CheckConstraint("mode IN ('create_only', 'update', 'replace_attributes')", name="mode"),
+        sa.Index("ix_import_job_status_updated_at", "status", "updated_at"),
+        sa.Index("ix_import_job_workspace_id_created_at", "workspace_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.Text)
+    mode: Mapped[str] = mapped_column(sa.Text)
+    default_region: Mapped[str] = mapped_column(sa.Text)
+    mobile_only: Mapped[bool] = mapped_column(sa.Boolean)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    country_column: Mapped[str | None] = mapped_column(sa.Text)
+    consent_columns: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    columns: Mapped[dict[str, Any]] = mapped_column(JSONB)  # header → field, as recognised
+    file_sha256: Mapped[str] = mapped_column(sa.Text)
+    file_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    encoding: Mapped[str] = mapped_column(sa.Text)
+    delimiter: Mapped[str] = mapped_column(sa.Text)
+    skip_lines: Mapped[int] = mapped_column(sa.Integer)
+    rows_read: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    imported: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    updated: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    unchanged: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    rejected: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    bytes_read: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    attempt: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ImportUpload(Base):
+    """The uploaded file, in chunks, so that a worker in another process or pod can read it."""
+
+    __tablename__ = "import_upload"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class ImportRejection(Base):
+    """A refused row of an applied import: its line, the cell at fault and why."""
+
+    __tablename__ = "import_rejection"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True
+    )
+    line: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    column_name: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)

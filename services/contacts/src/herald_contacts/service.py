@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald_contacts import repository
+from herald_contacts import contact_fields, gdpr, repository
 from herald_contacts.domain.phones import InvalidPhone, normalise_phone
 from herald_contacts.errors import ContactAlreadyExists, ContactNotFound
 from herald_contacts.models import Contact
@@ -39,6 +39,9 @@ def to_event(contact: Contact) -> ContactUpdatedV1:
         email=contact.email,
         attributes=contact.attributes,
         tags=contact.tags,
+        lists=contact.lists,
+        lifecycle=contact.lifecycle,
+        reachable=contact.reachable,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )
@@ -47,6 +50,11 @@ def to_event(contact: Contact) -> ContactUpdatedV1:
 async def _publish(session: AsyncSession, outbox: Outbox, contact: Contact) -> None:
     envelope = outbox.envelope(TOPIC, to_event(contact), workspace_id=contact.workspace_id)
     await outbox.add(session, TOPIC, str(contact.id), envelope)
+
+
+async def publish_state(session: AsyncSession, outbox: Outbox, contact: Contact) -> None:
+    """Stage the contact's full current state on `contact.updated` (for other use cases)."""
+    await _publish(session, outbox, contact)
 
 
 async def create_contact(
@@ -62,23 +70,22 @@ async def create_contact(
         raise Unprocessable(f"phone: {error}") from error
     if await repository.get_by_phone(session, workspace_id, phone.e164) is not None:
         raise ContactAlreadyExists(mask_phone(phone.e164))
+    fields = await contact_fields.creation_fields(session, workspace_id, data, phone.e164)
     now = _now()
     contact = Contact(
         id=uuid.uuid4(),
         workspace_id=workspace_id,
         phone=phone.e164,
         country=phone.country,
-        timezone=data.timezone or phone.timezone,
         locale=data.locale,
         first_name=data.first_name,
         last_name=data.last_name,
         email=str(data.email) if data.email else None,
-        attributes=data.attributes,
-        tags=sorted(set(data.tags)),
         orders_count=0,
         total_spent=Decimal(0),
         created_at=now,
         updated_at=now,
+        **fields,
     )
     try:
         async with session.begin_nested():
@@ -104,14 +111,9 @@ async def update_contact(
     data: ContactUpdate,
 ) -> Contact:
     contact = await get_contact(session, workspace_id, contact_id)
-    changes = data.model_dump(exclude_unset=True)
-    if "email" in changes and changes["email"] is not None:
-        changes["email"] = str(changes["email"])
-    if "tags" in changes and changes["tags"] is not None:
-        changes["tags"] = sorted(set(changes["tags"]))
-    for field, value in changes.items():
-        setattr(contact, field, value)
-    contact.updated_at = _now()
+    now = _now()
+    await contact_fields.apply_update(session, contact, data, now)
+    contact.updated_at = now
     await session.flush()
     await _publish(session, outbox, contact)
     return contact
@@ -120,9 +122,8 @@ async def update_contact(
 async def erase_contact(
     session: AsyncSession, outbox: Outbox, workspace_id: str, contact_id: uuid.UUID
 ) -> None:
-    contact = await get_contact(session, workspace_id, contact_id)
-    await repository.delete(session, contact)
-    await outbox.tombstone(session, TOPIC, str(contact_id))
+    """GDPR erasure, in one transaction: see herald_contacts.gdpr."""
+    await gdpr.erase_contact(session, outbox, workspace_id, contact_id)
 
 
 async def list_contacts(

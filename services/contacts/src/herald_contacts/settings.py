@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
+from herald_contacts.imports.settings import ImportSettings
 from herald_kit.settings import HttpServerSettings, ServiceSettings, settings_config
 
 
@@ -15,6 +16,7 @@ class ContactsSettings(ServiceSettings):
     api: HttpServerSettings = HttpServerSettings(port=8101)
     health: HttpServerSettings = HttpServerSettings(port=8201)
     default_region: str = "FR"
+    imports: ImportSettings = ImportSettings()
 
 
 @lru_cache

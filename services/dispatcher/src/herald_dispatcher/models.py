@@ -37,6 +37,8 @@ class Message(Base):
             postgresql_where=sa.text("status = 'queued'"),
         ),
         sa.Index("ix_message_workspace_id_campaign_id", "workspace_id", "campaign_id"),
+        # An erasure finds the number's messages (herald_dispatcher.erasure).
+        sa.Index("ix_message_workspace_id_phone", "workspace_id", "phone"),
     )
 
     message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -89,4 +91,28 @@ class CampaignView(Base):
     campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(sa.Text)
     state: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ErasedContact(Base):
+    """An erased contact: a message still naming it, requested before the erasure but
+    arriving after it, is suppressed (`contact_erased`) and scrubbed when claimed."""
+
+    __tablename__ = "erased_contact"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ErasedOptout(Base):
+    """An opt-out of an erased number, kept under the number's keyed pseudonym
+    (herald_compliance.pseudonyms) so that the number stays suppressed if it comes back."""
+
+    __tablename__ = "erased_optout"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    phone_pseudonym: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    brand: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

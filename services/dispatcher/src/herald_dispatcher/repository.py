@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from herald_dispatcher.models import CampaignView, ConsentView, Message
+from herald_dispatcher.models import (
+    CampaignView,
+    ConsentView,
+    ErasedContact,
+    ErasedOptout,
+    Message,
+)
 
 MESSAGE: Final = cast(sa.Table, Message.__table__)
 # Advisory locks of live senders: (class, key) pairs, apart from the kit's one-key locks.
@@ -25,6 +31,7 @@ CLAIMED_COLUMNS: Final = tuple(
         "message_id",
         "workspace_id",
         "campaign_id",
+        "contact_id",
         "phone",
         "text",
         "category",
@@ -153,14 +160,19 @@ async def claim_due(session: AsyncSession, limit: int, now: datetime) -> Sequenc
 async def consent_rows(
     session: AsyncSession, keys: Iterable[tuple[str, str]]
 ) -> Sequence[sa.Row[Any]]:
-    """Consent rows `(workspace_id, phone, purpose, brand, status)` of `(workspace_id,
-    phone)` pairs."""
+    """Consent rows `(workspace_id, phone, purpose, brand, status, updated_at)` of
+    `(workspace_id, phone)` pairs."""
     pairs = set(keys)
     if not pairs:
         return []
     table = ConsentView.__table__
     query = sa.select(
-        table.c.workspace_id, table.c.phone, table.c.purpose, table.c.brand, table.c.status
+        table.c.workspace_id,
+        table.c.phone,
+        table.c.purpose,
+        table.c.brand,
+        table.c.status,
+        table.c.updated_at,
     ).where(
         table.c.phone.in_(sorted({phone for _, phone in pairs})),
         table.c.workspace_id.in_(sorted({workspace for workspace, _ in pairs})),
@@ -358,3 +370,137 @@ async def mark_abandoned_in_doubt(
         .returning(MESSAGE.c.message_id)
     )
     return len(result.all())
+
+
+# ── erasure (herald_dispatcher.erasure) ──────────────────────────────────────
+async def lock_messages_of(
+    session: AsyncSession, workspace_id: str, phone: str
+) -> Sequence[sa.Row[Any]]:
+    """`(message_id, status)` of the number's messages, locked: the sender's claim skips
+    them until the erasure commits."""
+    query = (
+        sa.select(MESSAGE.c.message_id, MESSAGE.c.status)
+        .where(MESSAGE.c.workspace_id == workspace_id, MESSAGE.c.phone == phone)
+        .with_for_update()
+    )
+    return (await session.execute(query)).all()
+
+
+async def suppress_queued_of(
+    session: AsyncSession, workspace_id: str, phone: str, reason: str, now: datetime
+) -> Sequence[sa.Row[Any]]:
+    """Suppress the number's queued messages; their `(message_id, campaign_id, category)`."""
+    result = await session.execute(
+        sa.update(MESSAGE)
+        .where(
+            MESSAGE.c.workspace_id == workspace_id,
+            MESSAGE.c.phone == phone,
+            MESSAGE.c.status == "queued",
+        )
+        .values(status="suppressed", suppression_reason=reason, updated_at=now)
+        .returning(MESSAGE.c.message_id, MESSAGE.c.campaign_id, MESSAGE.c.category)
+    )
+    return result.all()
+
+
+async def scrub_messages_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    """Blank the number and the text of the number's messages; ids, statuses, counts stay."""
+    result = await session.execute(
+        sa.update(MESSAGE)
+        .where(MESSAGE.c.workspace_id == workspace_id, MESSAGE.c.phone == phone)
+        .values(phone="", text="")
+        .returning(MESSAGE.c.message_id)
+    )
+    return len(result.all())
+
+
+async def scrub_messages(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(
+            sa.update(MESSAGE).where(MESSAGE.c.message_id.in_(ids)).values(phone="", text="")
+        )
+
+
+async def remember_erased_contact(
+    session: AsyncSession, workspace_id: str, contact_id: uuid.UUID, erased_at: datetime
+) -> None:
+    await session.execute(
+        insert(ErasedContact)
+        .values(workspace_id=workspace_id, contact_id=contact_id, erased_at=erased_at)
+        .on_conflict_do_nothing()
+    )
+
+
+async def keep_optouts_as(
+    session: AsyncSession, workspace_id: str, phone: str, pseudonym: str
+) -> int:
+    """Copy the number's opt-outs under its pseudonym (a newer one wins); how many."""
+    view = ConsentView.__table__
+    opted_out = sa.select(
+        view.c.workspace_id,
+        sa.literal(pseudonym, sa.Text),
+        view.c.purpose,
+        view.c.brand,
+        view.c.updated_at,
+    ).where(
+        view.c.workspace_id == workspace_id,
+        view.c.phone == phone,
+        view.c.status == "opted_out",
+    )
+    statement = insert(ErasedOptout).from_select(
+        ["workspace_id", "phone_pseudonym", "purpose", "brand", "updated_at"], opted_out
+    )
+    result = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                ErasedOptout.workspace_id,
+                ErasedOptout.phone_pseudonym,
+                ErasedOptout.purpose,
+                ErasedOptout.brand,
+            ],
+            set_={"updated_at": statement.excluded.updated_at},
+            where=ErasedOptout.updated_at < statement.excluded.updated_at,
+        ).returning(ErasedOptout.purpose)
+    )
+    return len(result.all())
+
+
+async def delete_consent_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    result = await session.execute(
+        sa.delete(ConsentView)
+        .where(ConsentView.workspace_id == workspace_id, ConsentView.phone == phone)
+        .returning(ConsentView.purpose)
+    )
+    return len(result.all())
+
+
+async def erased_contacts(
+    session: AsyncSession, keys: Iterable[tuple[str, uuid.UUID]]
+) -> set[tuple[str, uuid.UUID]]:
+    """Which of these `(workspace_id, contact_id)` pairs were erased."""
+    pairs = set(keys)
+    if not pairs:
+        return set()
+    query = sa.select(ErasedContact.workspace_id, ErasedContact.contact_id).where(
+        ErasedContact.contact_id.in_(sorted({contact_id for _, contact_id in pairs}))
+    )
+    return {(row[0], row[1]) for row in await session.execute(query)} & pairs
+
+
+async def erased_optouts(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> Sequence[sa.Row[Any]]:
+    """`(workspace_id, phone_pseudonym, purpose, brand, updated_at)` of these pairs."""
+    pairs = set(keys)
+    if not pairs:
+        return []
+    table = ErasedOptout.__table__
+    query = sa.select(
+        table.c.workspace_id,
+        table.c.phone_pseudonym,
+        table.c.purpose,
+        table.c.brand,
+        table.c.updated_at,
+    ).where(table.c.phone_pseudonym.in_(sorted({pseudonym for _, pseudonym in pairs})))
+    rows = (await session.execute(query)).all()
+    return [row for row in rows if (row.workspace_id, row.phone_pseudonym) in pairs]

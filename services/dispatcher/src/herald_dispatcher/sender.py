@@ -114,6 +114,7 @@ class Sender:
     ) -> None:
         self.smpp = settings.smpp
         self.tuning = settings.sender
+        self.erasure_key = settings.erasure.key.get_secret_value().encode()
         self.route = self.smpp.route_name
         self.engine = engine
         self.sessions = sessions
@@ -297,6 +298,7 @@ class Sender:
                         sender_id=self.sender_id,
                         now=now,
                         hold_until=now + timedelta(seconds=self.tuning.hold_recheck_s),
+                        erasure_key=self.erasure_key,
                     )
             except Exception as error:
                 log.warning("dispatcher.claim_failed", error=repr(error), retry_in=backoff)

@@ -18,6 +18,7 @@ from herald_dispatcher import repository
 from herald_dispatcher.domain.messages import priority_name, priority_rank
 from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
 from herald_dispatcher.domain.retry import retry_delay
+from herald_dispatcher.erased_facts import erased_facts
 from herald_dispatcher.errors import MessageNotFound
 from herald_dispatcher.schemas import MessageRead, RouteRead
 from herald_dispatcher.settings import DispatcherSettings
@@ -227,16 +228,20 @@ async def claim_batch(
     sender_id: uuid.UUID,
     now: datetime,
     hold_until: datetime,
+    erasure_key: bytes,
 ) -> ClaimResult:
     """Lock due messages and run the final gate on facts read in this same transaction:
     suppress (with `sms.suppressed`), hold, or mark at most `send_limit` `submitting`. The
-    caller commits before any PDU leaves."""
+    caller commits before any PDU leaves. A message naming an erased contact is suppressed
+    and scrubbed; an erased number's kept opt-outs still count (herald_dispatcher.erasure)."""
     messages = await repository.claim_due(session, claim_limit, now)
     if not messages:
         return ClaimResult(0, [], 0, 0)
-    consents = _consent_by_phone(
-        await repository.consent_rows(session, ((m.workspace_id, m.phone) for m in messages))
+    consent_rows = await repository.consent_rows(
+        session, ((m.workspace_id, m.phone) for m in messages)
     )
+    erased = await erased_facts(session, messages, erasure_key)
+    consents = erased.consent_with_kept_optouts(_consent_by_phone(consent_rows), consent_rows)
     campaigns = await repository.campaign_states(
         session, ((m.workspace_id, m.campaign_id) for m in messages if m.campaign_id)
     )
@@ -244,7 +249,14 @@ async def claim_batch(
     events: list[tuple[str, str, Envelope[Any]]] = []
     held: list[uuid.UUID] = []
     to_send: list[Outgoing] = []
+    scrubbed: list[uuid.UUID] = []
     for message in messages:
+        if erased.names_erased_contact(message):
+            reason = SuppressionReason.CONTACT_ERASED.value
+            suppressed.append((message.message_id, reason))
+            events.append(_suppressed_event(outbox, message, reason, now))
+            scrubbed.append(message.message_id)
+            continue
         decision = gate.decide(
             gate.GateInput(
                 category=message.category, brand=message.brand, expires_at=message.expires_at
@@ -278,6 +290,7 @@ async def claim_batch(
             )
         # else: sendable but no window left: it stays queued, unlocked at commit
     await repository.mark_suppressed(session, suppressed, now)
+    await repository.scrub_messages(session, scrubbed)
     await outbox.add_many(session, events)
     await repository.mark_held(session, held, hold_until, now)
     await repository.mark_submitting(session, [o.message_id for o in to_send], sender_id, now)

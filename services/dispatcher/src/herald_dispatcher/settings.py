@@ -6,7 +6,9 @@ from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings
 
+from herald_compliance.pseudonyms import MIN_KEY_LENGTH
 from herald_kit.settings import (
     HttpServerSettings,
     ServiceSettings,
@@ -61,6 +63,21 @@ class SenderSettings(BaseModel):
     sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
 
 
+class ErasureSettings(BaseModel):
+    """`HERALD_DISPATCHER_ERASURE__KEY`: the HMAC key that erased numbers' opt-outs are kept
+    under (herald_dispatcher.erasure). Never change it: kept opt-outs would stop matching."""
+
+    key: SecretStr = Field(description="HMAC-SHA256 key (required, never a placeholder)")
+
+    @field_validator("key")
+    @classmethod
+    def _real_key(cls, value: SecretStr) -> SecretStr:
+        require_real_secret(value, "HERALD_DISPATCHER_ERASURE__KEY")
+        if len(value.get_secret_value()) < MIN_KEY_LENGTH:
+            raise ValueError(f"an erasure key has at least {MIN_KEY_LENGTH} characters")
+        return value
+
+
 class DispatcherSettings(ServiceSettings):
     service_name: ClassVar[str] = "dispatcher"
     model_config = settings_config("dispatcher")
@@ -69,8 +86,24 @@ class DispatcherSettings(ServiceSettings):
     health: HttpServerSettings = HttpServerSettings(port=8204)
     smpp: SmppSettings
     sender: SenderSettings = SenderSettings()
+    erasure: ErasureSettings
+
+
+class ErasureKeySettings(BaseSettings):
+    """The erasure key alone, for the erasure handler, which also runs in tests and tools
+    without the connection settings (the processes load `DispatcherSettings`, so they
+    refuse to start without it)."""
+
+    model_config = settings_config("dispatcher")
+
+    erasure: ErasureSettings
 
 
 @lru_cache
 def get_settings() -> DispatcherSettings:
     return DispatcherSettings()
+
+
+@lru_cache
+def get_erasure_settings() -> ErasureKeySettings:
+    return ErasureKeySettings()

@@ -55,6 +55,7 @@ async def test_the_consumer_process_sends_and_stops_cleanly(
         "HERALD_DISPATCHER_SMPP__HOST": smsc.host,
         "HERALD_DISPATCHER_SMPP__PORT": str(smsc.smpp_port),
         "HERALD_DISPATCHER_SMPP__PASSWORD": "pr0c3ss",
+        "HERALD_DISPATCHER_ERASURE__KEY": "pr0c3ss-erasure-key-0123",
         "HERALD_DISPATCHER_LOG_JSON": "false",
     }
     process = await asyncio.create_subprocess_exec(

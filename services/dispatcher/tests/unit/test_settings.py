@@ -9,7 +9,8 @@ from herald_dispatcher.settings import DispatcherSettings
 
 BASE = {
     "HERALD_DISPATCHER_DB__URL": "postgresql://u:p@127.0.0.1:5432/herald_dispatcher",
-    "HERALD_DISPATCHER_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:39092",
+    "HERALD_DISPATCHER_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+    "HERALD_DISPATCHER_ERASURE__KEY": "k3y-0f-the-erasure-pseudonyms",
 }
 
 
@@ -45,3 +46,30 @@ class TestSmppSettings:
     ) -> None:
         with pytest.raises(ValidationError):
             load(monkeypatch, HERALD_DISPATCHER_SMPP__PASSWORD=password)
+
+
+class TestErasureSettings:
+    def test_the_key_is_required(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("HERALD_DISPATCHER_ERASURE__KEY", raising=False)
+        for name, value in BASE.items():
+            if name != "HERALD_DISPATCHER_ERASURE__KEY":
+                monkeypatch.setenv(name, value)
+        monkeypatch.setenv("HERALD_DISPATCHER_SMPP__PASSWORD", "k8Zq2p")
+        with pytest.raises(ValidationError, match="erasure"):
+            DispatcherSettings()
+
+    @pytest.mark.parametrize("key", ["", "changeme", "secret", "too-short"])
+    def test_placeholders_and_short_keys_are_refused(
+        self, monkeypatch: pytest.MonkeyPatch, key: str
+    ) -> None:
+        with pytest.raises(ValidationError, match=r"ERASURE__KEY|at least 16"):
+            load(
+                monkeypatch,
+                HERALD_DISPATCHER_SMPP__PASSWORD="k8Zq2p",
+                HERALD_DISPATCHER_ERASURE__KEY=key,
+            )
+
+    def test_the_key_is_never_shown(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings = load(monkeypatch, HERALD_DISPATCHER_SMPP__PASSWORD="k8Zq2p")
+        assert settings.erasure.key.get_secret_value() == "k3y-0f-the-erasure-pseudonyms"
+        assert "k3y-0f" not in repr(settings)

@@ -18,7 +18,7 @@ from herald_dispatcher.gateway.smpp_client import (
 )
 from herald_dispatcher.sender import Sender
 from herald_dispatcher.service import Outgoing
-from herald_dispatcher.settings import DispatcherSettings, SmppSettings
+from herald_dispatcher.settings import DispatcherSettings, ErasureSettings, SmppSettings
 from herald_kit.outbox import Outbox
 from herald_kit.settings import DbSettings, KafkaSettings
 
@@ -52,6 +52,7 @@ def sender() -> Sender:
         db=DbSettings(url="postgresql+asyncpg://u:p@127.0.0.1:1/x"),  # type: ignore[arg-type]
         kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         smpp=SmppSettings(password="t3stpw", rate_per_second=1_000_000),  # type: ignore[arg-type]
+        erasure=ErasureSettings(key="unit-tests-erasure-key-0123"),  # type: ignore[arg-type]
     )
     return Sender(settings, None, None, Outbox("dispatcher"))  # type: ignore[arg-type]
 

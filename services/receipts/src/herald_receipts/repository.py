@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_receipts.models import Delivery, InboundMessage, ParkedReceipt, Submission
@@ -162,3 +162,33 @@ async def inbound_page(
         )
     query = query.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
     return (await session.scalars(query.limit(limit))).all()
+
+
+# ── erasure (herald_receipts.erasure) ────────────────────────────────────────
+async def delete_inbound_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    result = await session.execute(
+        sa.delete(InboundMessage)
+        .where(InboundMessage.workspace_id == workspace_id, InboundMessage.phone == phone)
+        .returning(InboundMessage.id)
+    )
+    return len(result.all())
+
+
+async def parked_senders(
+    session: AsyncSession, workspace_id: str
+) -> Sequence[tuple[uuid.UUID, str]]:
+    """`(id, source)` of the workspace's parked receipts that still name a number."""
+    source = ParkedReceipt.payload["source"].astext
+    query = sa.select(ParkedReceipt.id, source).where(
+        ParkedReceipt.workspace_id == workspace_id, source != ""
+    )
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def blank_parked_sources(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    if ids:
+        await session.execute(
+            sa.update(ParkedReceipt)
+            .where(ParkedReceipt.id.in_(ids))
+            .values(payload=ParkedReceipt.payload.op("||")(sa.literal({"source": ""}, JSONB)))
+        )

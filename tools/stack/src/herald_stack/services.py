@@ -20,13 +20,17 @@ from herald_stack.ports import HOST
 Role = Literal["api", "consumer", "relay"]
 ROLES: tuple[Role, ...] = ("api", "consumer", "relay")
 
-PG_PORT = 55432
-KAFKA_PORT = 39092
-KAFKA_CONTROLLER_PORT = 39093
+# Below Linux's ephemeral range (32768-60999): a port there can be held by a client
+# connection's TIME_WAIT and refuse to bind.
+PG_PORT = 15432
+KAFKA_PORT = 19092
+KAFKA_CONTROLLER_PORT = 19093
 SMSC_SMPP_PORT = 2775
 SMSC_HTTP_PORT = 8190
 SMPP_SYSTEM_ID = "herald"
 SMPP_PASSWORD = "loc4ldev"  # SMPP 3.4 passwords are at most 8 characters
+# The HMAC key of erased numbers' pseudonyms (consent and dispatcher): local use only.
+ERASURE_KEY = "local-dev-erasure-key-not-for-production"
 # The workspace that owns the simulator's short code: handset replies (STOP...) belong to it.
 SHORT_CODE_WORKSPACE = "demo"
 SHORT_CODE = "36111"
@@ -150,6 +154,8 @@ def service_env(service: Service, role: Role | Literal["migrate"], infra: Infra)
         env[f"{prefix}HEALTH__PORT"] = str(service.port(role))
     if service.name == "campaigns":
         env["HERALD_CAMPAIGNS_CONTACTS__URL"] = CONTACTS_URL
+    if service.name in ("consent", "dispatcher"):
+        env[f"{prefix}ERASURE__KEY"] = ERASURE_KEY
     if service.name == "dispatcher":
         env |= {
             "HERALD_DISPATCHER_SMPP__HOST": HOST,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from herald_campaigns import service
+from herald_campaigns import erasure, service
 from herald_events import Envelope
 from herald_events.models.campaigns import CampaignScheduledV1
 from herald_events.models.consent import ConsentChangedV1
+from herald_events.models.contacts import ContactErasedV1
 from herald_kit.consumer import HandlerContext
 
 
@@ -21,3 +22,9 @@ async def on_campaign_scheduled(event: Envelope[Any], ctx: HandlerContext) -> No
     """A launched campaign has its expansion job (restored if it went missing)."""
     payload: CampaignScheduledV1 = event.payload
     await service.ensure_expansion(ctx.session, event.workspace_id, payload)
+
+
+async def on_contact_erased(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """The contact was erased: forget what the consent projection holds about the number."""
+    payload: ContactErasedV1 = event.payload
+    await erasure.forget_number(ctx.session, event.workspace_id, payload.phone)

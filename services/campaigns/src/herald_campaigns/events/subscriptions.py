@@ -1,6 +1,7 @@
 """Which topics the campaigns consumer reads, in which consumer groups.
 
-Two groups, so a burst of consent changes never delays launches (and the reverse)."""
+Separate groups, so a burst of consent changes never delays launches (and the reverse),
+and erasures wait for neither."""
 
 from __future__ import annotations
 
@@ -14,4 +15,5 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
         "campaigns.consent": [Subscription("consent.changed", handlers.on_consent_changed)],
         "campaigns.scheduled": [Subscription("campaign.scheduled", handlers.on_campaign_scheduled)],
+        "campaigns.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
     }

@@ -9,4 +9,8 @@ from herald_kit.consumer import Subscription
 
 
 def groups() -> Mapping[str, Sequence[Subscription]]:
-    return {"consent.optouts": [Subscription("optout.received", handlers.on_optout_received)]}
+    return {
+        "consent.optouts": [Subscription("optout.received", handlers.on_optout_received)],
+        "consent.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
+        "consent.imports": [Subscription("consent.declared", handlers.on_consent_declared)],
+    }

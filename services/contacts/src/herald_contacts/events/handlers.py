@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from herald_contacts import service
+from herald_contacts import engagement_service, service
 from herald_events import Envelope
+from herald_events.models.dispatcher import SmsFailedV1
 from herald_events.models.external import CommerceEventKind, CommerceEventV1
+from herald_events.models.receipts import SmsInboundV1
 from herald_kit.consumer import HandlerContext
 
 
@@ -21,4 +23,25 @@ async def on_commerce_event(event: Envelope[Any], ctx: HandlerContext) -> None:
         total = Decimal(0)
     await service.record_order(
         ctx.session, ctx.outbox, event.workspace_id, payload.phone, total, payload.occurred_at
+    )
+
+
+async def on_sms_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """Any handset message counts as a reply (`last_reply_at`), a STOP included."""
+    payload: SmsInboundV1 = event.payload
+    await engagement_service.record_reply(
+        ctx.session, ctx.outbox, event.workspace_id, payload.phone, payload.received_at
+    )
+
+
+async def on_sms_failed(event: Envelope[Any], ctx: HandlerContext) -> None:
+    payload: SmsFailedV1 = event.payload
+    await engagement_service.record_send_failure(
+        ctx.session,
+        ctx.outbox,
+        event.workspace_id,
+        payload.phone,
+        payload.error_code,
+        payload.reason,
+        payload.failed_at,
     )

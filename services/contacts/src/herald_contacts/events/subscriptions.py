@@ -9,4 +9,10 @@ from herald_kit.consumer import Subscription
 
 
 def groups() -> Mapping[str, Sequence[Subscription]]:
-    return {"contacts.commerce": [Subscription("commerce.events", handlers.on_commerce_event)]}
+    return {
+        "contacts.commerce": [Subscription("commerce.events", handlers.on_commerce_event)],
+        "contacts.engagement": [
+            Subscription("sms.inbound", handlers.on_sms_inbound),
+            Subscription("sms.failed", handlers.on_sms_failed),
+        ],
+    }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from herald_dispatcher import service
+from herald_dispatcher import erasure, service
+from herald_dispatcher.settings import get_erasure_settings
 from herald_events import Envelope
 from herald_events.models.campaigns import CampaignUpdatedV1, SmsRequestedV1
 from herald_events.models.consent import ConsentChangedV1
+from herald_events.models.contacts import ContactErasedV1
 from herald_events.models.receipts import OptoutReceivedV1
 from herald_kit.consumer import HandlerContext
 
@@ -32,3 +34,12 @@ async def on_optout_received(event: Envelope[Any], ctx: HandlerContext) -> None:
 async def on_campaign_updated(event: Envelope[Any], ctx: HandlerContext) -> None:
     update: CampaignUpdatedV1 = event.payload
     await service.record_campaign(ctx.session, event.workspace_id, update)
+
+
+async def on_contact_erased(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """Scrub the number from the ledger, keep its opt-outs keyed (herald_dispatcher.erasure)."""
+    erased: ContactErasedV1 = event.payload
+    key = get_erasure_settings().erasure.key.get_secret_value().encode()
+    await erasure.forget_number(
+        ctx.session, ctx.outbox, event.workspace_id, erased, key, datetime.now(UTC)
+    )

@@ -20,4 +20,5 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
             Subscription("optout.received", handlers.on_optout_received),
         ],
         "dispatcher.campaigns": [Subscription("campaign.updated", handlers.on_campaign_updated)],
+        "dispatcher.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
     }

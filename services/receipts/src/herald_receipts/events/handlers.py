@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from herald_events import Envelope
+from herald_events.models.contacts import ContactErasedV1
 from herald_events.models.dispatcher import GatewayInboundV1, InboundKind, SmsSubmittedV1
 from herald_kit.consumer import HandlerContext
-from herald_receipts import service
+from herald_receipts import erasure, service
 from herald_receipts.settings import get_handler_settings
 
 
@@ -34,3 +35,11 @@ async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
             ctx.caused_by(),
             get_handler_settings().default_region,
         )
+
+
+async def on_contact_erased(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """Forget the number's inbound messages (herald_receipts.erasure)."""
+    payload: ContactErasedV1 = event.payload
+    await erasure.forget_number(
+        ctx.session, event.workspace_id, payload.phone, get_handler_settings().default_region
+    )

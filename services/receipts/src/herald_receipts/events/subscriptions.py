@@ -21,4 +21,5 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
         "receipts.submissions": [Subscription("sms.submitted", handlers.on_sms_submitted)],
         "receipts.gateway": [Subscription("gateway.inbound", handlers.on_gateway_inbound)],
+        "receipts.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
     }

@@ -34,6 +34,7 @@ class SuppressionReason(StrEnum):
     WINDOW_EXPIRED = "window_expired"
     INVALID_NUMBER = "invalid_number"
     CAMPAIGN_CANCELLED = "campaign_cancelled"
+    CONTACT_ERASED = "contact_erased"
 
 
 class SmsSuppressedV1(Payload):
