@@ -151,6 +151,51 @@ class TestAFrenchFile:
             assert event["correlation_id"] == job["id"]
 
 
+class TestDuplicates:
+    @pytest.mark.parametrize("mode", ["create_only", "update", "replace_attributes"])
+    async def test_later_rows_of_a_number_are_refused_within_and_across_batches(
+        self,
+        client: httpx.AsyncClient,
+        key_for: KeyFactory,
+        sessions: async_sessionmaker[AsyncSession],
+        mode: str,
+    ) -> None:
+        ws = workspace("imp-dups")
+        key = await key_for(ws)
+        existing = await client.post(
+            "/v1/contacts", headers=bearer(key), json={"phone": "0612000101", "first_name": "Old"}
+        )
+        assert existing.status_code == 201
+        rows = [
+            "0612000101;Premier",  # 2: an existing contact
+            "0612000102;Un",  # 3
+            "+33612000101;Second",  # 4: duplicate of 2, same batch
+            "0033 6 12 00 01 02;Deux",  # 5: duplicate of 3, same batch
+            "0612000103;Trois",  # 6
+            "06 12 00 01 01;Troisième",  # 7: duplicate of 2, same batch
+            "0612000104;Quatre",  # 8
+            "0612000103;Encore",  # 9: duplicate of 6, next batch
+            "0612000101;Dernier",  # 10: duplicate of 2, next batch
+        ]
+        body = ("tel;prenom\n" + "\n".join(rows) + "\n").encode()
+        job = await imported(client, sessions, key, body, mode=mode)
+        assert job["status"] == "done", job
+        reasons = {int(r[0]): r[3] for r in (await report(client, key, job))[1:]}
+        duplicate = "phone: duplicate of line {} (that first row is the one imported)"
+        assert reasons == {
+            4: duplicate.format(2),
+            5: duplicate.format(3),
+            7: duplicate.format(2),
+            9: duplicate.format(6),
+            10: duplicate.format(2),
+        }
+        contacts = await contacts_of(sessions, ws)
+        expected_first = "Old" if mode == "create_only" else "Premier"
+        assert contacts["+33612000101"].first_name == expected_first
+        assert (job["imported"], job["rejected"]) == (3, 5)
+        assert job["updated"] == (0 if mode == "create_only" else 1)
+
+
 class TestEncodingsAndSeparators:
     async def test_utf8_with_bom_comma_and_a_country_column(
         self,
@@ -767,3 +812,85 @@ class TestCancel:
         await run_worker(sessions)
         final = (await client.get(f"/v1/imports/{job['id']}", headers=bearer(key))).json()
         assert (final["status"], final["imported"]) == ("done", 100)
+
+
+class TestUpdateModeDefaults:
+    async def test_an_empty_cell_keeps_the_language_and_lifecycle_a_filled_one_changes_them(
+        self,
+        client: httpx.AsyncClient,
+        key_for: KeyFactory,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        ws = workspace("imp-defaults")
+        key = await key_for(ws)
+        for phone in ("0612000111", "0612000112"):
+            created = await client.post(
+                "/v1/contacts",
+                headers=bearer(key),
+                json={"phone": phone, "locale": "en", "lifecycle": "member"},
+            )
+            assert created.status_code == 201, created.text
+        body = "tel;langue;cycle de vie\n0612000111;;\n0612000112;fr;client\n0612000113;;\n"
+        job = await imported(client, sessions, key, body.encode())
+        assert (job["imported"], job["updated"], job["unchanged"]) == (1, 1, 1)
+        contacts = await contacts_of(sessions, ws)
+        assert (contacts["+33612000111"].locale, contacts["+33612000111"].lifecycle) == (
+            "en",
+            "member",
+        )
+        assert (contacts["+33612000112"].locale, contacts["+33612000112"].lifecycle) == (
+            "fr",
+            "customer",
+        )
+        assert (contacts["+33612000113"].locale, contacts["+33612000113"].lifecycle) == (
+            "fr",
+            "prospect",
+        )
+
+
+class TestConcurrentImports:
+    async def test_two_imports_of_one_workspace_take_turns_and_both_apply(
+        self,
+        client: httpx.AsyncClient,
+        key_for: KeyFactory,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        import asyncio
+
+        ws = workspace("imp-turns")
+        key = await key_for(ws)
+        first = (await upload(client, key, numbers_file(60))).json()
+        second = (await upload(client, key, numbers_file(60, start=30))).json()
+        settings = ImportSettings(validation_processes=0, batch_rows=10, heartbeat_seconds=0.05)
+        runners = [ImportRunner(sessions, settings) for _ in range(2)]
+        try:
+            claimed = await asyncio.gather(*(runner.run_once() for runner in runners))
+        finally:
+            for runner in runners:
+                runner.close()
+        assert claimed == [True, True]
+        jobs = [
+            (await client.get(f"/v1/imports/{job['id']}", headers=bearer(key))).json()
+            for job in (first, second)
+        ]
+        assert [job["status"] for job in jobs] == ["done", "done"]
+        assert sorted((job["imported"], job["updated"]) for job in jobs) == [(30, 30), (60, 0)]
+        assert len(await contacts_of(sessions, ws)) == 90
+        assert len(await events_of(sessions, ws, "contact.updated")) == 120
+
+
+class TestProcessPool:
+    async def test_rows_checked_in_worker_processes_give_the_same_import(
+        self,
+        client: httpx.AsyncClient,
+        key_for: KeyFactory,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        ws = workspace("imp-pool")
+        key = await key_for(ws)
+        response = await upload(client, key, (FIXTURES / "french_utf8.csv").read_bytes())
+        settings = ImportSettings(validation_processes=1, batch_rows=5)
+        await run_worker(sessions, settings)
+        job = (await client.get(f"/v1/imports/{response.json()['id']}", headers=bearer(key))).json()
+        assert (job["status"], job["imported"], job["rejected"]) == ("done", 8, 4)
+        assert (await contacts_of(sessions, ws))["+33612345678"].first_name == "Élodie"

@@ -276,3 +276,33 @@ def test_the_kept_time_zone_answer_is_the_one_resolve_timezone_gives(
     except InvalidPhone:
         return
     assert _prefix_timezone(phone) == resolve_timezone(None, e164)
+
+
+_atom = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_.!#'", min_size=0)
+_label = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=0)
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda local, labels, tld: f"{local}@{'.'.join([*labels, tld])}",
+            _atom,
+            st.lists(_label, min_size=1, max_size=3),
+            st.sampled_from(["fr", "COM", "re", "local", "test", "c0m", "x", "xn--p1ai", "onion"]),
+        ),
+        st.text(max_size=30),
+    )
+)
+def test_the_quick_email_check_agrees_with_email_validator(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from herald_contacts.domain.import_rows import _plain_email
+
+    quick = _plain_email(address)
+    if quick is None:
+        return  # email-validator decides
+    try:
+        expected = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    assert quick == expected

@@ -14,6 +14,7 @@ import phonenumbers
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import ClientDisconnect
 
 from herald_contacts.api.deps import ContactsReader, ContactsWriter
 from herald_contacts.imports import repository, service
@@ -21,7 +22,7 @@ from herald_contacts.imports.errors import ReportNotReady, UnsupportedMediaType
 from herald_contacts.imports.schemas import ImportMode, ImportRead, ImportStatus
 from herald_contacts.settings import get_settings
 from herald_kit.app import SessionDep
-from herald_kit.errors import Unprocessable
+from herald_kit.errors import DomainError, Unprocessable
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -80,9 +81,12 @@ async def create_import(
         country_column=country_column,
         consent_columns=_json_object("consent_columns", consent_columns),
     )
-    job = await service.create_import(
-        session, principal.workspace_id, options, request.stream(), settings.imports
-    )
+    try:
+        job = await service.create_import(
+            session, principal.workspace_id, options, request.stream(), settings.imports
+        )
+    except ClientDisconnect:
+        raise DomainError("file: the upload was interrupted; nothing was stored") from None
     response.headers["Location"] = f"/v1/imports/{job.id}"
     return service.to_read(job)
 

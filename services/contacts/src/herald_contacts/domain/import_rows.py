@@ -320,13 +320,14 @@ _SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 def _plain_email(raw: str) -> str | None:
     match = _PLAIN_EMAIL.match(raw)
-    if match is None or len(raw) > 254 or len(match.group("local")) > 64:
-        return None
+    local = match.group("local") if match is not None else ""
+    if match is None or len(raw) > 254 or len(local) > 64 or not local.islower():
+        return None  # upper case: role names (INFO@, RFC 2142) are lowered by email-validator
     domain = match.group("domain").lower()
     labels = domain.split(".")
     if "--" in domain or any(label in _SPECIAL_USE for label in labels[-2:]):
         return None  # IDNA labels and reserved names: email-validator decides
-    return f"{match.group('local')}@{domain}"
+    return f"{local}@{domain}"
 
 
 def _email(raw: str, index: int) -> str:

@@ -5,11 +5,12 @@ checks it is CSV text and detects its encoding; it reads the separator and the h
 the first lines and refuses up front what it can (415/422). It then commits a `pending` job.
 
 A background task of `herald-contacts consumer` (runner.py) claims the job with `FOR UPDATE
-SKIP LOCKED` and runs pipeline.py in ONE transaction: an UNLOGGED staging table is created,
-the chunks are read back as CSV records (reader.py), checked in a process pool
-(validation.py, domain/import_rows.py) and COPY'd into the staging table, while another
-connection commits progress and heartbeats. Duplicates are then found in SQL and merge.py
-applies the staging table to `contact` with the outbox rows (`contact.updated`,
-`consent.declared`). A cancel, a crash or a lost lease before the merge commits rolls
-everything back, staging table included: nothing is ever half applied.
+SKIP LOCKED` and runs pipeline.py in ONE transaction: the chunks are read back as CSV
+records (reader.py), checked in a process pool (validation.py, domain/import_rows.py) and
+merged batch by batch (merge.py: COPY into an UNLOGGED staging table, duplicates found in
+SQL, upsert into `contact` with the `contact.updated` and `consent.declared` outbox rows),
+while another connection commits progress and heartbeats. A cancel, a crash or a lost lease
+before the commit rolls everything back, staging tables included: nothing is ever half
+applied. The contacts an import touches stay locked until it commits (an API update of one
+of them waits), and imports of one workspace run one after the other.
 """

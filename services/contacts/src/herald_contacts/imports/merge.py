@@ -2,15 +2,16 @@
 while the next batches are still being read and checked (PostgreSQL's work overlaps the
 checking processes' instead of following it).
 
-Batches come in file order. A batch is COPY'd into the run's batch table; numbers already
-seen earlier in the file (the `seen` table keeps each number's first line) make the row a
-duplicate, refused with the line of the first. Refused rows go to the job's report,
-existing contacts are updated as the mode says and new numbers inserted, each in one
-statement whose RETURNING feeds, in the same statement, the `contact.updated` event of
-every contact it created or changed; every row declaring consent gets its
-`consent.declared`. All with INSERT ... SELECT. Existing contacts are updated
-before new ones are inserted, so a contact created by this import is never counted as
-updated too. Event ids follow each other within an import (the import id with a counter),
+Batches come in file order. A batch is COPY'd into the run's batch table; a number already
+seen earlier in the file (the `seen` table keeps each number's first line) makes the row a
+duplicate, refused with the line of the first. Refused rows go to the job's report. The
+kept rows go into `contact` with one INSERT ... ON CONFLICT (workspace, phone): new numbers
+are inserted, existing contacts updated as the mode says (or left alone), and the same
+statement's RETURNING feeds the `contact.updated` event of every contact it created or
+changed; every row declaring consent gets its `consent.declared`. Every statement is
+driven by the batch's rows and the indexes (the unique index on workspace and phone, the
+`seen` key): no plan depends on statistics, which cannot know the contacts this run
+inserted. Event ids follow each other within an import (the import id with a counter),
 which keeps the outbox's unique index appending. Imports of one workspace take turns (an
 advisory lock held until the run commits): two never lock the same contacts in opposite
 orders.
@@ -34,7 +35,8 @@ from herald_kit.telemetry import inject_headers
 CONTACT_TOPIC = "contact.updated"
 CONSENT_TOPIC = "consent.declared"
 CONSENT_EVENTS = 1 << 40  # where the consent.declared events' counter starts
-_SCALARS = ("first_name", "last_name", "email", "locale", "lifecycle")
+_NULLABLE = ("first_name", "last_name", "email")
+_DEFAULTED = ("locale", "lifecycle")  # NOT NULL: an empty cell inserts the default
 _LABELS = ("tags", "lists")
 _TIMEZONE = ("timezone", "timezone_source", "timezone_ambiguous")
 _KEPT = "s.reason IS NULL AND s.duplicate_of IS NULL"
@@ -64,7 +66,6 @@ class Merged:
     created: int = 0
     updated: int = 0
     consents: int = 0
-    events: int = 0  # contact.updated events written
 
 
 @dataclass
@@ -76,16 +77,21 @@ class Merger:
     request: MergeRequest
     merged: Merged = field(default_factory=Merged)
 
-    async def start(self) -> None:
-        await staging.create(self.session, self.table)
-        # Each batch is small and every table it meets is indexed on the join key (contact
-        # on workspace and phone, seen on phone): index lookups, never a scan of the big side.
-        for setting in ("work_mem = '64MB'", "enable_hashjoin = off", "enable_mergejoin = off"):
-            await self.session.execute(sa.text(f"SET LOCAL {setting}"))
-        await self.session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext('herald.import:' || :workspace_id))"),
+    async def try_lock(self) -> bool:
+        """The workspace's import lock, held until the run's transaction ends; False while
+        another import of the workspace holds it (the caller keeps its heartbeat going)."""
+        result = await self.session.execute(
+            sa.text(
+                "SELECT pg_try_advisory_xact_lock(hashtext('herald.import:' || :workspace_id))"
+            ),
             {"workspace_id": self.request.workspace_id},
         )
+        return bool(result.scalar_one())
+
+    async def start(self) -> None:
+        await staging.create(self.session, self.table)
+        # Batches are small: compiling their statements would cost more than it saves.
+        await self.session.execute(sa.text("SET LOCAL jit = off"))
 
     async def add(self, data: bytes) -> None:
         """Merge one batch of rows in staging's COPY format."""
@@ -94,19 +100,14 @@ class Merger:
         table, merged = self.table, self.merged
         await staging.copy_rows(self.session, table, data)
         await self.session.execute(sa.text(f"ANALYZE {table}"))
-        await self._run(_first_lines(table))
-        merged.duplicates += await self._run(_mark_duplicates(table))
-        merged.refused += await self._run(_report(table))
-        if self.request.mode is not ImportMode.CREATE_ONLY:
-            assignments = _assignments(self.request.mode, self.request.provided)
-            if assignments:
-                updated = await self._count(_update(table, assignments), first=merged.events)
-                merged.updated += updated
-                merged.events += updated
-        created = await self._count(_insert(table), first=merged.events)
-        merged.created += created
-        merged.events += created
-        merged.consents += await self._run(
+        merged.duplicates += await self._rowcount(_mark_duplicates(table))
+        merged.refused += await self._rowcount(_report(table))
+        statement = _upsert(table, self.request.mode, self.request.provided)
+        result = await self._execute(statement, {"first": merged.created + merged.updated})
+        created, updated = result.one()
+        merged.created += int(created)
+        merged.updated += int(updated)
+        merged.consents += await self._rowcount(
             _declare_consents(table), first=CONSENT_EVENTS + merged.consents
         )
         await staging.clear(self.session, table)
@@ -115,15 +116,8 @@ class Merger:
         await staging.drop(self.session, self.table)
         return self.merged
 
-    async def _run(self, sql: str, **extra: Any) -> int:
-        """The statement's rowcount."""
-        result = await self._execute(sql, extra)
-        return int(result.rowcount)
-
-    async def _count(self, sql: str, **extra: Any) -> int:
-        """The count the statement selects."""
-        result = await self._execute(sql, extra)
-        return int(result.scalar_one())
+    async def _rowcount(self, sql: str, **extra: Any) -> int:
+        return int((await self._execute(sql, extra)).rowcount)
 
     async def _execute(self, sql: str, extra: dict[str, Any]) -> CursorResult[Any]:
         params = {
@@ -137,19 +131,19 @@ class Merger:
         return cast(CursorResult[Any], await self.session.execute(sa.text(sql), params))
 
 
-def _first_lines(table: str) -> str:
-    """Remember the first line of each number the batch brings (earlier ones stay)."""
-    return (
-        f"INSERT INTO {staging.seen_table(table)} (phone, line) "
-        f"SELECT phone, min(line) FROM {table} WHERE reason IS NULL GROUP BY phone "
-        "ON CONFLICT (phone) DO NOTHING"
-    )
-
-
 def _mark_duplicates(table: str) -> str:
+    """Remember the first line of each number the batch brings; a row whose number has an
+    earlier line is a duplicate of it: from an earlier batch (`seen`, as this statement
+    starts) or else from this batch."""
+    seen = staging.seen_table(table)
     return (
-        f"UPDATE {table} AS s SET duplicate_of = f.line FROM {staging.seen_table(table)} AS f "
-        "WHERE s.phone = f.phone AND s.line <> f.line AND s.reason IS NULL"
+        f"WITH firsts AS (INSERT INTO {seen} (phone, line) "
+        f"SELECT phone, min(line) FROM {table} WHERE reason IS NULL GROUP BY phone "
+        "ON CONFLICT (phone) DO NOTHING RETURNING line) "
+        f"UPDATE {table} AS s SET duplicate_of = coalesce("
+        f"(SELECT e.line FROM {seen} AS e WHERE e.phone = s.phone), "
+        f"(SELECT min(b.line) FROM {table} AS b WHERE b.phone = s.phone AND b.reason IS NULL)) "
+        "WHERE s.reason IS NULL AND s.line NOT IN (SELECT line FROM firsts)"
     )
 
 
@@ -165,47 +159,59 @@ def _report(table: str) -> str:
     )
 
 
-def _assignments(mode: ImportMode, provided: frozenset[str]) -> list[tuple[str, str]]:
-    """(column, its new value) for an existing contact `c` and its staging row `s`."""
+def _assignments(table: str, mode: ImportMode, provided: frozenset[str]) -> list[tuple[str, str]]:
+    """(column, its new value) for an existing contact `c` and the row proposed for it
+    (EXCLUDED, whose empty cells are NULL except where the column has a default)."""
     replace = mode is ImportMode.REPLACE_ATTRIBUTES
-    out = [(f, f"coalesce(s.{f}, c.{f})") for f in _SCALARS if f in provided]
+    out = [(f, f"coalesce(EXCLUDED.{f}, c.{f})") for f in _NULLABLE if f in provided]
+    for f in _DEFAULTED:
+        if f in provided:  # the cell itself, as EXCLUDED holds the default for an empty one
+            cell = (
+                f"(SELECT b.{f} FROM {table} AS b WHERE b.phone = EXCLUDED.phone "
+                "AND b.reason IS NULL AND b.duplicate_of IS NULL)"
+            )
+            out.append((f, f"coalesce({cell}, c.{f})"))
     if "timezone" in provided:
         out += [
-            (f, f"CASE WHEN s.timezone_source = 'explicit' THEN s.{f} ELSE c.{f} END")
+            (f, f"CASE WHEN EXCLUDED.timezone_source = 'explicit' THEN EXCLUDED.{f} ELSE c.{f} END")
             for f in _TIMEZONE
         ]
     for f in _LABELS:
         if f not in provided:
             continue
         if replace:
-            out.append((f, f"coalesce(s.{f}, CAST('{{}}' AS text[]))"))
+            out.append((f, f"EXCLUDED.{f}"))
         else:
             union = (
-                f'ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(c.{f} || s.{f}) AS x ORDER BY 1)'
+                f'ARRAY(SELECT DISTINCT x COLLATE "C" FROM unnest(c.{f} || EXCLUDED.{f}) AS x '
+                "ORDER BY 1)"
             )
-            out.append((f, f"CASE WHEN s.{f} IS NULL THEN c.{f} ELSE {union} END"))
+            out.append((f, f"CASE WHEN cardinality(EXCLUDED.{f}) = 0 THEN c.{f} ELSE {union} END"))
     if any(p.startswith("attributes.") for p in provided):
-        empty = "CAST('{}' AS jsonb)"
-        value = f"coalesce(s.attributes, {empty})"
-        out.append(("attributes", value if replace else f"c.attributes || {value}"))
+        out.append(
+            (
+                "attributes",
+                "EXCLUDED.attributes" if replace else "c.attributes || EXCLUDED.attributes",
+            )
+        )
     return out
 
 
-def _update(table: str, assignments: list[tuple[str, str]]) -> str:
-    sets = ", ".join(f"{column} = {value}" for column, value in assignments)
-    new = ", ".join(value for _, value in assignments)
-    old = ", ".join(f"c.{column}" for column, _ in assignments)
+def _upsert(table: str, mode: ImportMode, provided: frozenset[str]) -> str:
+    """The batch's kept rows into `contact`, with their contact.updated events; selects the
+    numbers of contacts created and updated."""
+    assignments = [] if mode is ImportMode.CREATE_ONLY else _assignments(table, mode, provided)
+    if assignments:
+        sets = ", ".join(f"{column} = {value}" for column, value in assignments)
+        new = ", ".join(value for _, value in assignments)
+        old = ", ".join(f"c.{column}" for column, _ in assignments)
+        on_conflict = (
+            f"DO UPDATE SET {sets}, updated_at = now() WHERE ROW({new}) IS DISTINCT FROM ROW({old})"
+        )
+    else:
+        on_conflict = "DO NOTHING"
     changed = (
-        f"UPDATE contact AS c SET {sets}, updated_at = now() FROM {table} AS s "
-        f"WHERE c.workspace_id = :workspace_id AND c.phone = s.phone AND {_KEPT} "
-        f"AND ROW({new}) IS DISTINCT FROM ROW({old}) RETURNING c.*"
-    )
-    return _with_events(changed)
-
-
-def _insert(table: str) -> str:
-    created = (
-        "INSERT INTO contact (id, workspace_id, phone, country, timezone, timezone_source, "
+        "INSERT INTO contact AS c (id, workspace_id, phone, country, timezone, timezone_source, "
         "timezone_ambiguous, locale, lifecycle, first_name, last_name, email, attributes, tags, "
         "lists, created_at, updated_at) "
         "SELECT gen_random_uuid(), CAST(:workspace_id AS text), s.phone, s.country, s.timezone, "
@@ -214,17 +220,17 @@ def _insert(table: str) -> str:
         "coalesce(s.attributes, CAST('{}' AS jsonb)), coalesce(s.tags, CAST('{}' AS text[])), "
         f"coalesce(s.lists, CAST('{{}}' AS text[])), now(), now() FROM {table} AS s "
         f"WHERE {_KEPT} "
-        "ON CONFLICT (workspace_id, phone) DO NOTHING RETURNING contact.*"
+        f"ON CONFLICT (workspace_id, phone) {on_conflict} "
+        "RETURNING c.*, c.xmax = 0 AS inserted"
     )
-    return _with_events(created)
-
-
-def _with_events(statement: str) -> str:
-    """`statement` (returning contact rows) with their contact.updated events; its count."""
     events = outbox_sql.insert_events(
         CONTACT_TOPIC, "e.id::text", outbox_sql.contact_payload("e"), "SELECT * FROM changed"
     )
-    return f"WITH changed AS ({statement}), events AS ({events}) SELECT count(*) FROM changed"
+    return (
+        f"WITH changed AS ({changed}), events AS ({events}) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+        "FROM changed"
+    )
 
 
 def _declare_consents(table: str) -> str:

@@ -83,6 +83,9 @@ async def run_import(
         async with UploadRecords(sessions, job.id, job.encoding, dialect) as records:
             plan, header_line = await _read_header(records, job)
             merger = Merger(work, staging.table_name(job.id, job.attempt), _request(job, plan))
+            while not await merger.try_lock():  # another import of the workspace is running
+                await _beat(sessions, job, progress)
+                await asyncio.sleep(settings.heartbeat_seconds or 0.1)
             await merger.start()
             rules = RowRules(
                 plan=plan,

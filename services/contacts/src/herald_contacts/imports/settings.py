@@ -15,6 +15,6 @@ class ImportSettings(BaseModel):
     heartbeat_seconds: float = Field(default=2.0, ge=0)
     # A running job whose worker stayed silent this long is claimed again (from the start).
     lease_seconds: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=3, ge=1)
+    max_attempts: int = Field(default=5, ge=1)  # claims of one job (crashes, restarts)
     backoff_start: float = Field(default=0.5, gt=0)
     backoff_max: float = Field(default=30.0, gt=0)

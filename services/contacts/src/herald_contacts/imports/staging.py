@@ -52,6 +52,7 @@ async def create(session: AsyncSession, name: str) -> None:
     await session.execute(
         sa.text(f"CREATE UNLOGGED TABLE {name} ({columns}, duplicate_of integer)")
     )
+    await session.execute(sa.text(f"CREATE INDEX ON {name} (phone)"))
     await session.execute(
         sa.text(
             f"CREATE UNLOGGED TABLE {seen_table(name)} "
