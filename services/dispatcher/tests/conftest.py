@@ -19,7 +19,6 @@ from herald_dispatcher.main import create_app
 from herald_dispatcher.sender import Sender
 from herald_dispatcher.settings import (
     DispatcherSettings,
-    ErasureSettings,
     SenderSettings,
     SmppSettings,
     get_erasure_settings,
@@ -27,7 +26,7 @@ from herald_dispatcher.settings import (
 )
 from herald_kit.db import make_engine, make_sessionmaker
 from herald_kit.outbox import Outbox
-from herald_kit.settings import DbSettings
+from herald_kit.settings import DbSettings, ErasureSettings
 from herald_smsc.config import ServerSettings, SimConfig
 from herald_smsc.runner import Simulator
 from herald_stack.kafka import KafkaBroker

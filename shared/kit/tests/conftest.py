@@ -1,4 +1,5 @@
-"""A database holding just the kit's tables, plus a scratch table for handler effects."""
+"""A database holding just the kit's tables (with the opt-in idempotency table), plus a
+scratch table for handler effects."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_kit.db import make_engine, make_sessionmaker
 from herald_kit.settings import DbSettings
-from herald_kit.tables import KIT_METADATA
+from herald_kit.tables import IDEMPOTENCY_METADATA, KIT_METADATA
 from herald_stack.postgres import PostgresCluster
 
 _numbers = itertools.count(1)
@@ -30,6 +31,7 @@ async def sessions(pg_server: PostgresCluster) -> AsyncIterator[async_sessionmak
     engine = make_engine(DbSettings(url=pg_server.dsn(name)))  # type: ignore[arg-type]
     async with engine.begin() as connection:
         await connection.run_sync(KIT_METADATA.create_all)
+        await connection.run_sync(IDEMPOTENCY_METADATA.create_all)
         await connection.run_sync(SEEN.metadata.create_all)
     yield make_sessionmaker(engine)
     await engine.dispose()

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from herald_kit.errors import Conflict, NotFound
+from herald_kit.errors import NotFound
 
 
 class ConsentNotFound(NotFound):
     def __init__(self, masked_phone: str) -> None:
         super().__init__(f"no consent recorded for {masked_phone} in this workspace")
-
-
-class IdempotencyKeyReused(Conflict):
-    def __init__(self) -> None:
-        super().__init__(
-            "this Idempotency-Key was already used with a different request in this workspace"
-        )

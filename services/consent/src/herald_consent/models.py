@@ -11,12 +11,18 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from herald_kit.db import make_metadata
+from herald_kit.tables import add_idempotency_table
 
 metadata = make_metadata()
 
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+# The kit's Idempotency-Key answers (herald_kit.idempotency) for POST /v1/consents and
+# /v1/optouts; the erasure deletes those that quote an erased number.
+IDEMPOTENT_REQUEST = add_idempotency_table(metadata)
 
 
 class ConsentEntry(Base):
@@ -55,15 +61,3 @@ class ConsentState(Base):
         UUID(as_uuid=True), sa.ForeignKey("consent_entry.id")
     )
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
-class IdempotentRequest(Base):
-    """The first answer to a POST that carried an `Idempotency-Key`, replayed on retries."""
-
-    __tablename__ = "idempotent_request"
-
-    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(sa.Text)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

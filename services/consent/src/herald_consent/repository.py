@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from herald_consent.models import ConsentEntry, ConsentState, IdempotentRequest
+from herald_consent.models import IDEMPOTENT_REQUEST, ConsentEntry, ConsentState
 
 
 async def add_entry(session: AsyncSession, entry: ConsentEntry) -> None:
@@ -87,32 +86,6 @@ async def entries_of(
         .order_by(ConsentEntry.created_at, ConsentEntry.id)
     )
     return (await session.scalars(query)).all()
-
-
-async def get_request(
-    session: AsyncSession, workspace_id: str, key: str
-) -> IdempotentRequest | None:
-    query = sa.select(IdempotentRequest).where(
-        IdempotentRequest.workspace_id == workspace_id, IdempotentRequest.key == key
-    )
-    return (
-        await session.execute(query, execution_options={"populate_existing": True})
-    ).scalar_one_or_none()
-
-
-async def add_request(session: AsyncSession, request: IdempotentRequest) -> None:
-    session.add(request)
-    await session.flush()
-
-
-async def set_response(
-    session: AsyncSession, workspace_id: str, key: str, response: dict[str, Any]
-) -> None:
-    await session.execute(
-        sa.update(IdempotentRequest)
-        .where(IdempotentRequest.workspace_id == workspace_id, IdempotentRequest.key == key)
-        .values(response=response)
-    )
 
 
 # ── erasure (herald_consent.erasure) ─────────────────────────────────────────
@@ -201,16 +174,16 @@ async def delete_all_states(session: AsyncSession, workspace_id: str, phone: str
 
 async def delete_requests_naming(session: AsyncSession, workspace_id: str, phone: str) -> int:
     """Stored Idempotency-Key answers that quote the number (and its evidence)."""
-    answer = IdempotentRequest.response
+    answer = IDEMPOTENT_REQUEST.c.response
     result = await session.execute(
-        sa.delete(IdempotentRequest)
+        sa.delete(IDEMPOTENT_REQUEST)
         .where(
-            IdempotentRequest.workspace_id == workspace_id,
+            IDEMPOTENT_REQUEST.c.workspace_id == workspace_id,
             sa.or_(
                 answer.contains({"entry": {"phone": phone}}),
                 answer.contains({"entries": [{"phone": phone}]}),
             ),
         )
-        .returning(IdempotentRequest.key)
+        .returning(IDEMPOTENT_REQUEST.c.key)
     )
     return len(result.all())

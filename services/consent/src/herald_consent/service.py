@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald_compliance.phones import InvalidPhone, normalise_phone
 from herald_consent import erasure, repository
 from herald_consent.domain import ledger
-from herald_consent.domain.phones import InvalidPhone, normalise_phone
-from herald_consent.errors import ConsentNotFound, IdempotencyKeyReused
-from herald_consent.models import ConsentEntry, ConsentState, IdempotentRequest
+from herald_consent.errors import ConsentNotFound
+from herald_consent.models import ConsentEntry, ConsentState
 from herald_consent.schemas import ConsentCreate, OptoutCreate
 from herald_events.models.consent import ConsentChangedV1
 from herald_events.models.receipts import OptoutReceivedV1
@@ -34,7 +32,7 @@ def _now() -> datetime:
 
 def parse_phone(raw: str, default_region: str) -> str:
     try:
-        return normalise_phone(raw, default_region)
+        return normalise_phone(raw, default_region).e164
     except InvalidPhone as error:
         raise Unprocessable(f"phone: {error}") from error
 
@@ -214,45 +212,3 @@ async def evidence_of(
     if not entries:
         raise ConsentNotFound(mask_phone(phone))
     return phone, entries
-
-
-# ── Idempotency-Key ──────────────────────────────────────────────────────────
-def fingerprint(operation: str, body: str) -> str:
-    return hashlib.sha256(f"{operation}\n{body}".encode()).hexdigest()
-
-
-async def claim_request(
-    session: AsyncSession, workspace_id: str, key: str, request_fingerprint: str
-) -> dict[str, Any] | None:
-    """The first answer given to this key, or None after claiming the key for this request.
-
-    The claim is a row in the request's own transaction: a concurrent retry waits on it,
-    then finds the committed answer (or, if the first request failed, nothing)."""
-    existing = await repository.get_request(session, workspace_id, key)
-    if existing is None:
-        try:
-            async with session.begin_nested():
-                await repository.add_request(
-                    session,
-                    IdempotentRequest(
-                        workspace_id=workspace_id,
-                        key=key,
-                        fingerprint=request_fingerprint,
-                        response=None,
-                        created_at=_now(),
-                    ),
-                )
-            return None
-        except IntegrityError:
-            existing = await repository.get_request(session, workspace_id, key)
-            if existing is None:  # the other request rolled back: nothing to replay
-                raise
-    if existing.fingerprint != request_fingerprint:
-        raise IdempotencyKeyReused()
-    return existing.response
-
-
-async def remember_response(
-    session: AsyncSession, workspace_id: str, key: str, response: dict[str, Any]
-) -> None:
-    await repository.set_response(session, workspace_id, key, response)

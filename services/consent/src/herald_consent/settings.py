@@ -5,31 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
-from herald_compliance.pseudonyms import MIN_KEY_LENGTH
 from herald_kit.settings import (
+    ErasureSettings,
     HttpServerSettings,
     ServiceSettings,
-    require_real_secret,
     settings_config,
 )
-
-
-class ErasureSettings(BaseModel):
-    """`HERALD_CONSENT_ERASURE__KEY`: the HMAC key that erased numbers' opt-outs are kept
-    under. Never change it: pseudonyms made with the old key would no longer match."""
-
-    key: SecretStr = Field(description="HMAC-SHA256 key (required, never a placeholder)")
-
-    @field_validator("key")
-    @classmethod
-    def _real_key(cls, value: SecretStr) -> SecretStr:
-        require_real_secret(value, "HERALD_CONSENT_ERASURE__KEY")
-        if len(value.get_secret_value()) < MIN_KEY_LENGTH:
-            raise ValueError(f"an erasure key has at least {MIN_KEY_LENGTH} characters")
-        return value
 
 
 class ConsentSettings(ServiceSettings):

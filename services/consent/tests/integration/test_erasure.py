@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_compliance.pseudonyms import phone_pseudonym
 from herald_consent.events.subscriptions import groups
-from herald_consent.models import ConsentEntry, ConsentState, IdempotentRequest
+from herald_consent.models import ConsentEntry, ConsentState
 from herald_events import Envelope
 from herald_events.models.contacts import ContactErasedV1
 from herald_events.models.receipts import OptoutReceivedV1
 from herald_kit.consumer import apply_once
 from herald_kit.db import transaction
 from herald_kit.outbox import Outbox
-from herald_kit.tables import OUTBOX
+from herald_kit.tables import IDEMPOTENT_REQUEST, OUTBOX
 from herald_testing.api import KeyFactory, bearer
 
 
@@ -225,7 +225,7 @@ class TestForget:
 
         async with sessions() as session:
             keys = await session.scalars(
-                sa.select(IdempotentRequest.key).where(IdempotentRequest.workspace_id == ws)
+                sa.select(IDEMPOTENT_REQUEST.c.key).where(IDEMPOTENT_REQUEST.c.workspace_id == ws)
             )
             assert set(keys) == {"keep-me"}
 

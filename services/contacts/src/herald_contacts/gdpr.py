@@ -66,7 +66,10 @@ def _held_elsewhere(contact: Contact) -> list[HeldElsewhere]:
         ),
         HeldElsewhere(
             service="receipts",
-            holds="messages this number sent (replies, STOP)",
+            holds=(
+                "messages this number sent (replies, STOP), and the delivery states of the "
+                "messages sent to it, by message id"
+            ),
             request=f"GET /v1/inbound?phone={phone}",
         ),
         HeldElsewhere(

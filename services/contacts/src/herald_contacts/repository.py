@@ -75,3 +75,15 @@ async def get_by_phone_for_update(
         .with_for_update()
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_for_update(
+    session: AsyncSession, workspace_id: str, contact_id: uuid.UUID
+) -> Contact | None:
+    """The contact by id, locked until the transaction ends (see get_by_phone_for_update)."""
+    query = (
+        sa.select(Contact)
+        .where(Contact.workspace_id == workspace_id, Contact.id == contact_id)
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()

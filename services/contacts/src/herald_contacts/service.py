@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald_compliance.phones import InvalidPhone, normalise_phone
 from herald_contacts import contact_fields, gdpr, repository
-from herald_contacts.domain.phones import InvalidPhone, normalise_phone
 from herald_contacts.errors import ContactAlreadyExists, ContactNotFound
 from herald_contacts.models import Contact
 from herald_contacts.schemas import ContactCreate, ContactUpdate
@@ -28,6 +28,7 @@ def _now() -> datetime:
 
 
 def to_event(contact: Contact) -> ContactUpdatedV1:
+    """The contact's full state: every column but workspace_id (the envelope's)."""
     return ContactUpdatedV1(
         contact_id=contact.id,
         phone=contact.phone,
@@ -44,6 +45,15 @@ def to_event(contact: Contact) -> ContactUpdatedV1:
         reachable=contact.reachable,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
+        timezone_source=contact.timezone_source,
+        timezone_ambiguous=contact.timezone_ambiguous,
+        orders_count=contact.orders_count,
+        total_spent=contact.total_spent,
+        last_order_at=contact.last_order_at,
+        last_click_at=contact.last_click_at,
+        last_reply_at=contact.last_reply_at,
+        unreachable_reason=contact.unreachable_reason,
+        unreachable_at=contact.unreachable_at,
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from herald_compliance.phones import InvalidPhone, normalise_phone
 from herald_contacts.domain.csv_decoding import Record
 from herald_contacts.domain.csv_headers import plan_columns
 from herald_contacts.domain.import_rows import (
@@ -21,7 +22,6 @@ from herald_contacts.domain.import_rows import (
     check_row,
     region_zone,
 )
-from herald_contacts.domain.phones import InvalidPhone, normalise_phone
 from herald_contacts.domain.timezones import resolve_timezone
 
 HEADERS = ["tel", "prenom", "nom", "email", "pays", "tags", "langue", "fuseau", "statut", "pts"]

@@ -182,6 +182,7 @@ class Outgoing:
     segments: int
     encoding: str
     attempts: int
+    contact_id: uuid.UUID | None = None  # the request's, passed on by sms.submitted
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,7 @@ async def claim_batch(
                     segments=message.segments,
                     encoding=message.encoding,
                     attempts=message.attempts + 1,
+                    contact_id=message.contact_id,
                 )
             )
         # else: sendable but no window left: it stays queued, unlocked at commit
@@ -346,6 +348,7 @@ async def settle(
                 message_id=message.message_id,
                 phone=message.phone,
                 campaign_id=message.campaign_id,
+                contact_id=message.contact_id,
                 category=message.category,
                 route=route,
                 provider_message_ids=known_ids,

@@ -8,8 +8,8 @@ from typing import ClassVar
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
-from herald_compliance.pseudonyms import MIN_KEY_LENGTH
 from herald_kit.settings import (
+    ErasureSettings,
     HttpServerSettings,
     ServiceSettings,
     require_real_secret,
@@ -61,21 +61,6 @@ class SenderSettings(BaseModel):
     max_transient_attempts: int = Field(default=5, ge=1, le=1000)
     breaker_cooldown_s: float = Field(default=5.0, gt=0, le=3600)
     sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
-
-
-class ErasureSettings(BaseModel):
-    """`HERALD_DISPATCHER_ERASURE__KEY`: the HMAC key that erased numbers' opt-outs are kept
-    under (herald_dispatcher.erasure). Never change it: kept opt-outs would stop matching."""
-
-    key: SecretStr = Field(description="HMAC-SHA256 key (required, never a placeholder)")
-
-    @field_validator("key")
-    @classmethod
-    def _real_key(cls, value: SecretStr) -> SecretStr:
-        require_real_secret(value, "HERALD_DISPATCHER_ERASURE__KEY")
-        if len(value.get_secret_value()) < MIN_KEY_LENGTH:
-            raise ValueError(f"an erasure key has at least {MIN_KEY_LENGTH} characters")
-        return value
 
 
 class DispatcherSettings(ServiceSettings):

@@ -101,7 +101,7 @@ class TestSubmit:
         numbers = phones(40)
         for phone in numbers:
             await consent(sessions, phone)
-        requests = [request(phone) for phone in numbers]
+        requests = [request(phone, contact_id=uuid.uuid4()) for phone in numbers]
         await queue(sessions, *requests)
 
         async def all_submitted() -> bool:
@@ -130,6 +130,8 @@ class TestSubmit:
         assert first["payload"]["segments"] == 1
         assert first["payload"]["encoding"] == "GSM7"
         assert first["key"] == first["payload"]["message_id"]
+        contact_of = {str(item.message_id): str(item.contact_id) for item in requests}
+        assert all(e["payload"]["contact_id"] == contact_of[e["key"]] for e in submitted)
 
     async def test_a_long_unicode_message_goes_as_concatenated_parts(
         self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any

@@ -18,9 +18,9 @@ from herald_dispatcher.gateway.smpp_client import (
 )
 from herald_dispatcher.sender import Sender
 from herald_dispatcher.service import Outgoing
-from herald_dispatcher.settings import DispatcherSettings, ErasureSettings, SmppSettings
+from herald_dispatcher.settings import DispatcherSettings, SmppSettings
 from herald_kit.outbox import Outbox
-from herald_kit.settings import DbSettings, KafkaSettings
+from herald_kit.settings import DbSettings, ErasureSettings, KafkaSettings
 
 Answer = SubmitResponse | BaseException
 

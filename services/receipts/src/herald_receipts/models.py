@@ -45,13 +45,21 @@ class Submission(Base):
 
 
 class Delivery(Base):
-    """The delivery state of a whole message, from its parts."""
+    """The delivery state of a whole message, from its parts. The recipient (phone, contact
+    id, from the submission) is announced with it, and blanked when the contact is erased."""
 
     __tablename__ = "delivery"
+    __table_args__ = (
+        # An erasure finds the number's and the contact's deliveries (herald_receipts.erasure).
+        sa.Index("ix_delivery_workspace_id_phone", "workspace_id", "phone"),
+        sa.Index("ix_delivery_workspace_id_contact_id", "workspace_id", "contact_id"),
+    )
 
     message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(sa.Text)
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    phone: Mapped[str | None] = mapped_column(sa.Text)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     status: Mapped[str] = mapped_column(sa.Text, default="unknown")
     final: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     parts_total: Mapped[int] = mapped_column(sa.Integer)
@@ -59,6 +67,17 @@ class Delivery(Base):
     parts_reported: Mapped[int] = mapped_column(sa.Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ErasedContact(Base):
+    """An erased contact: a submission still naming it (one that waited in the backlog of
+    `sms.submitted` while the erasure was applied) is stored without its recipient."""
+
+    __tablename__ = "erased_contact"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ParkedReceipt(Base):

@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald_receipts.models import Delivery, InboundMessage, ParkedReceipt, Submission
+from herald_receipts.models import (
+    Delivery,
+    ErasedContact,
+    InboundMessage,
+    ParkedReceipt,
+    Submission,
+)
 
 
 async def lock_provider_ids(session: AsyncSession, route: str, keys: Iterable[str]) -> None:
@@ -172,6 +178,41 @@ async def delete_inbound_of(session: AsyncSession, workspace_id: str, phone: str
         .returning(InboundMessage.id)
     )
     return len(result.all())
+
+
+async def blank_delivery_recipients(
+    session: AsyncSession, workspace_id: str, phone: str, contact_id: uuid.UUID
+) -> int:
+    """Blank phone and contact id of the deliveries to the number or to the contact."""
+    result = await session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.workspace_id == workspace_id,
+            sa.or_(Delivery.phone == phone, Delivery.contact_id == contact_id),
+        )
+        .values(phone=None, contact_id=None)
+        .returning(Delivery.message_id)
+    )
+    return len(result.all())
+
+
+async def remember_erased_contact(
+    session: AsyncSession, workspace_id: str, contact_id: uuid.UUID, erased_at: datetime
+) -> None:
+    await session.execute(
+        insert(ErasedContact)
+        .values(workspace_id=workspace_id, contact_id=contact_id, erased_at=erased_at)
+        .on_conflict_do_nothing()
+    )
+
+
+async def is_erased_contact(
+    session: AsyncSession, workspace_id: str, contact_id: uuid.UUID
+) -> bool:
+    query = sa.select(sa.literal(True)).where(
+        ErasedContact.workspace_id == workspace_id, ErasedContact.contact_id == contact_id
+    )
+    return (await session.scalar(query)) is not None
 
 
 async def parked_senders(

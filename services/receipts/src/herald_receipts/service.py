@@ -10,6 +10,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_compliance.keywords import classify
+from herald_compliance.phones import InvalidPhone, normalise_phone
 from herald_events.models.dispatcher import GatewayInboundV1, SmsSubmittedV1
 from herald_events.models.receipts import (
     KeywordKind,
@@ -23,7 +24,6 @@ from herald_kit.logs import get_logger, mask_phone
 from herald_kit.outbox import Outbox
 from herald_receipts import repository
 from herald_receipts.domain import delivery, receipt_status
-from herald_receipts.domain.phones import InvalidPhone, normalise_phone
 from herald_receipts.domain.provider_ids import (
     InvalidProviderId,
     ProviderId,
@@ -84,12 +84,18 @@ async def record_submission(
     submitted: SmsSubmittedV1,
     caused_by: CausedBy,
 ) -> None:
-    """One submission row per part, the message's delivery row, then the receipts that
-    arrived first (parked) are applied."""
+    """One submission row per part, the message's delivery row (with its recipient, which
+    `sms.delivered` names), then the receipts that arrived first (parked) are applied."""
     ids = _distinct_ids(submitted.provider_message_ids)
     if not ids:
         log.warning("receipts.submission_without_ids", message_id=str(submitted.message_id))
         return
+    phone: str | None = submitted.phone
+    contact_id = submitted.contact_id
+    if contact_id is not None and await repository.is_erased_contact(
+        session, workspace_id, contact_id
+    ):
+        phone, contact_id = None, None  # erased while this submission waited in the backlog
     route = submitted.route
     keys = [key for pid in ids for key in pid.keys]
     await repository.lock_provider_ids(session, route, keys)
@@ -121,6 +127,8 @@ async def record_submission(
             "message_id": submitted.message_id,
             "workspace_id": workspace_id,
             "campaign_id": submitted.campaign_id,
+            "phone": phone,
+            "contact_id": contact_id,
             "status": "unknown",
             "final": False,
             "parts_total": len(ids),
@@ -239,6 +247,8 @@ async def _announce_delivery(
     payload = SmsDeliveredV1(
         message_id=record.message_id,
         campaign_id=record.campaign_id,
+        phone=record.phone,
+        contact_id=record.contact_id,
         status=record.status,
         final=record.final,
         parts_total=record.parts_total,
@@ -274,7 +284,7 @@ async def record_mobile_originated(
 ) -> None:
     """Store the message, announce it, and announce an opt-out in the same transaction."""
     try:
-        phone = normalise_phone(inbound.source, default_region)
+        phone = normalise_phone(inbound.source, default_region, missing_plus=True).e164
     except InvalidPhone:
         log.warning(
             "receipts.unusable_sender", route=inbound.route, sender=mask_phone(inbound.source)
@@ -367,7 +377,7 @@ async def list_inbound(
     phone = None
     if raw_phone is not None:
         try:
-            phone = normalise_phone(raw_phone, default_region)
+            phone = normalise_phone(raw_phone, default_region, missing_plus=True).e164
         except InvalidPhone as error:
             raise Unprocessable(f"phone: {error}") from error
     return await repository.inbound_page(session, workspace_id, phone, before, limit)

@@ -43,7 +43,11 @@ def envelope(topic: str, workspace: str, payload: Any) -> Envelope[Any]:
 
 
 def submitted(
-    workspace: str, ids: list[str], route: str = "smpp-test", message_id: uuid.UUID | None = None
+    workspace: str,
+    ids: list[str],
+    route: str = "smpp-test",
+    message_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
 ) -> Envelope[Any]:
     return envelope(
         "sms.submitted",
@@ -52,6 +56,7 @@ def submitted(
             message_id=message_id or uuid.uuid4(),
             phone="+33612345678",
             campaign_id=uuid.uuid4(),
+            contact_id=contact_id,
             category="marketing",
             route=route,
             provider_message_ids=ids,
@@ -199,6 +204,22 @@ class TestReceipts:
         assert events[0]["workspace_id"] == "ws-dlr"
         assert events[0]["causation_id"] == str(dlr.event_id)
 
+    async def test_the_delivery_names_the_submission_s_recipient(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Contacts marks an undeliverable number by the phone (else the contact id)."""
+        pid = unique_hex()
+        contact_id = uuid.uuid4()
+        sub = submitted("ws-recipient", [pid], contact_id=contact_id)
+        await apply(sessions, sub)
+        await apply(sessions, receipt("ws-recipient", pid, "UNDELIV", "001"))
+        row = await delivery(sessions, sub.payload.message_id)
+        assert (row.phone, row.contact_id) == ("+33612345678", contact_id)
+        (event,) = await published(sessions, "sms.delivered", str(sub.payload.message_id))
+        assert event["payload"]["phone"] == "+33612345678"
+        assert event["payload"]["contact_id"] == str(contact_id)
+        assert (event["payload"]["status"], event["payload"]["final"]) == ("undelivered", True)
+
     async def test_hex_at_submit_and_decimal_in_the_receipt_correlate(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
@@ -283,6 +304,7 @@ class TestReceipts:
         events = await published(sessions, "sms.delivered", str(sub.payload.message_id))
         assert len(events) == 1
         assert events[0]["causation_id"] == str(sub.event_id)
+        assert events[0]["payload"]["phone"] == "+33612345678"
 
     async def test_a_receipt_on_another_route_does_not_match(
         self, sessions: async_sessionmaker[AsyncSession]

@@ -7,7 +7,8 @@ found again when the number comes back, but the pseudonym alone cannot be turned
 the number (an unkeyed hash could, by trying the few billion numbers of a country).
 
 The workspace is part of the MAC input, so one number gives unrelated pseudonyms in two
-workspaces. Pure: no IO, no settings; the caller passes the key.
+workspaces. Pure: no IO, no settings; the caller passes the key (services read it with
+herald_kit.settings.ErasureSettings, which also sets its minimum length).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import hmac
 from typing import Final
 
 PREFIX: Final = "hmac-sha256:"
-MIN_KEY_LENGTH: Final = 16
 
 
 def phone_pseudonym(key: bytes, workspace_id: str, phone: str) -> str:

@@ -12,6 +12,10 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password"})
+# The erasure key is a setting like any other secret, so its rule lives here, not in
+# herald_compliance.pseudonyms: the kit (infrastructure) does not depend on the pure domain
+# package, and the pseudonyms take whatever key their caller was configured with.
+MIN_ERASURE_KEY_LENGTH = 16
 
 
 def require_real_secret(value: SecretStr, name: str) -> SecretStr:
@@ -19,6 +23,24 @@ def require_real_secret(value: SecretStr, name: str) -> SecretStr:
     if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
         raise ValueError(f"{name} must be set to a real secret, not a placeholder")
     return value
+
+
+class ErasureSettings(BaseModel):
+    """`HERALD_<SERVICE>_ERASURE__KEY`: the HMAC key that erased numbers' opt-outs are kept
+    under (herald_compliance.pseudonyms), in every service that keeps them. Never change it:
+    pseudonyms made with the old key would no longer match."""
+
+    key: SecretStr = Field(description="HMAC-SHA256 key (required, never a placeholder)")
+
+    @field_validator("key")
+    @classmethod
+    def _real_key(cls, value: SecretStr) -> SecretStr:
+        # A nested group does not know its service's prefix: pydantic's error names the
+        # settings class and the `erasure.key` location, which say which variable it is.
+        require_real_secret(value, "HERALD_<SERVICE>_ERASURE__KEY")
+        if len(value.get_secret_value()) < MIN_ERASURE_KEY_LENGTH:
+            raise ValueError(f"an erasure key has at least {MIN_ERASURE_KEY_LENGTH} characters")
+        return value
 
 
 class DbSettings(BaseModel):

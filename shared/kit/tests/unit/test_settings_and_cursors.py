@@ -7,7 +7,12 @@ from pydantic import SecretStr, ValidationError
 
 from herald_kit.errors import Unprocessable
 from herald_kit.pagination import decode_cursor, encode_cursor
-from herald_kit.settings import DbSettings, require_real_secret
+from herald_kit.settings import (
+    MIN_ERASURE_KEY_LENGTH,
+    DbSettings,
+    ErasureSettings,
+    require_real_secret,
+)
 
 
 class TestDbSettings:
@@ -24,6 +29,23 @@ class TestDbSettings:
 def test_placeholder_secrets_are_refused(value: str) -> None:
     with pytest.raises(ValueError, match="real secret"):
         require_real_secret(SecretStr(value), "HERALD_X_PASSWORD")
+
+
+class TestErasureSettings:
+    def test_a_real_key_is_kept_and_never_shown(self) -> None:
+        settings = ErasureSettings(key=SecretStr("k3y-0f-the-erasure-pseudonyms"))
+        assert settings.key.get_secret_value() == "k3y-0f-the-erasure-pseudonyms"
+        assert "k3y-0f" not in repr(settings)
+
+    @pytest.mark.parametrize("key", ["", "changeme", " Secret "])
+    def test_placeholders_are_refused(self, key: str) -> None:
+        with pytest.raises(ValidationError, match="ERASURE__KEY must be set to a real secret"):
+            ErasureSettings(key=SecretStr(key))
+
+    def test_a_short_key_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match=f"at least {MIN_ERASURE_KEY_LENGTH}"):
+            ErasureSettings(key=SecretStr("x" * (MIN_ERASURE_KEY_LENGTH - 1)))
+        assert ErasureSettings(key=SecretStr("x" * MIN_ERASURE_KEY_LENGTH))
 
 
 class TestCursor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from herald_consent import service
-from herald_consent.api.deps import ConsentReader, ConsentWriter, IdempotencyKey
+from herald_consent.api.deps import ConsentReader, ConsentWriter
 from herald_consent.schemas import (
     ConsentCreate,
     ConsentEvidence,
@@ -16,6 +16,7 @@ from herald_consent.schemas import (
 )
 from herald_consent.settings import get_settings
 from herald_kit.app import OutboxDep, SessionDep
+from herald_kit.idempotency import IdempotencyKey, answer_once
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
@@ -31,24 +32,20 @@ async def record_consent(
     """Append an opt-in to the ledger; the state moves (and `consent.changed` is emitted)
     only when the status changes."""
     workspace = principal.workspace_id
-    if idempotency_key:
-        fingerprint = service.fingerprint("POST /v1/consents", body.model_dump_json())
-        first = await service.claim_request(session, workspace, idempotency_key, fingerprint)
-        if first is not None:
-            return ConsentRecorded.model_validate(first)
-    applied = await service.record_consent(
-        session, outbox, workspace, body, get_settings().default_region
-    )
-    result = ConsentRecorded(
-        entry=LedgerEntryRead.model_validate(applied.entry),
-        state=ConsentStateRead.model_validate(applied.state),
-        changed=applied.changed,
-    )
-    if idempotency_key:
-        await service.remember_response(
-            session, workspace, idempotency_key, result.model_dump(mode="json")
+
+    async def record() -> ConsentRecorded:
+        applied = await service.record_consent(
+            session, outbox, workspace, body, get_settings().default_region
         )
-    return result
+        return ConsentRecorded(
+            entry=LedgerEntryRead.model_validate(applied.entry),
+            state=ConsentStateRead.model_validate(applied.state),
+            changed=applied.changed,
+        )
+
+    return await answer_once(
+        session, workspace, idempotency_key, "POST /v1/consents", body, ConsentRecorded, record
+    )
 
 
 @router.get("/{phone}")

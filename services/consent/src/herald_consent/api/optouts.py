@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from herald_consent import service
-from herald_consent.api.deps import ConsentWriter, IdempotencyKey
+from herald_consent.api.deps import ConsentWriter
 from herald_consent.schemas import (
     ConsentStateRead,
     LedgerEntryRead,
@@ -14,6 +14,7 @@ from herald_consent.schemas import (
 )
 from herald_consent.settings import get_settings
 from herald_kit.app import OutboxDep, SessionDep
+from herald_kit.idempotency import IdempotencyKey, answer_once
 
 router = APIRouter(prefix="/v1/optouts", tags=["optouts"])
 
@@ -28,22 +29,18 @@ async def record_optout(
 ) -> OptoutRecorded:
     """One ledger entry per purpose covered; `changed` lists the states that moved."""
     workspace = principal.workspace_id
-    if idempotency_key:
-        fingerprint = service.fingerprint("POST /v1/optouts", body.model_dump_json())
-        first = await service.claim_request(session, workspace, idempotency_key, fingerprint)
-        if first is not None:
-            return OptoutRecorded.model_validate(first)
-    applied = await service.record_api_optout(
-        session, outbox, workspace, body, get_settings().default_region, principal.key_id
-    )
-    states = [ConsentStateRead.model_validate(a.state) for a in applied]
-    result = OptoutRecorded(
-        entries=[LedgerEntryRead.model_validate(a.entry) for a in applied],
-        states=states,
-        changed=[state for state, a in zip(states, applied, strict=True) if a.changed],
-    )
-    if idempotency_key:
-        await service.remember_response(
-            session, workspace, idempotency_key, result.model_dump(mode="json")
+
+    async def record() -> OptoutRecorded:
+        applied = await service.record_api_optout(
+            session, outbox, workspace, body, get_settings().default_region, principal.key_id
         )
-    return result
+        states = [ConsentStateRead.model_validate(a.state) for a in applied]
+        return OptoutRecorded(
+            entries=[LedgerEntryRead.model_validate(a.entry) for a in applied],
+            states=states,
+            changed=[state for state, a in zip(states, applied, strict=True) if a.changed],
+        )
+
+    return await answer_once(
+        session, workspace, idempotency_key, "POST /v1/optouts", body, OptoutRecorded, record
+    )

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from herald_compliance.phones import InvalidPhone, NormalisedPhone, normalise_phone
 from herald_contacts.domain.attribute_types import AttributeType, check_value
 from herald_contacts.domain.csv_decoding import Record
 from herald_contacts.domain.csv_headers import ColumnPlan
-from herald_contacts.domain.phones import InvalidPhone, NormalisedPhone, normalise_phone
 from herald_contacts.domain.timezones import (
     ResolvedTimezone,
     UnknownTimezone,

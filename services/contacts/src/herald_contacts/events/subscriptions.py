@@ -14,5 +14,7 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
         "contacts.engagement": [
             Subscription("sms.inbound", handlers.on_sms_inbound),
             Subscription("sms.failed", handlers.on_sms_failed),
+            Subscription("sms.delivered", handlers.on_sms_delivered),
+            Subscription("link.clicked", handlers.on_link_clicked),
         ],
     }

@@ -38,8 +38,14 @@ async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
 
 
 async def on_contact_erased(event: Envelope[Any], ctx: HandlerContext) -> None:
-    """Forget the number's inbound messages (herald_receipts.erasure)."""
+    """Forget the number's inbound messages and the recipient of its deliveries
+    (herald_receipts.erasure)."""
     payload: ContactErasedV1 = event.payload
     await erasure.forget_number(
-        ctx.session, event.workspace_id, payload.phone, get_handler_settings().default_region
+        ctx.session,
+        event.workspace_id,
+        payload.phone,
+        payload.contact_id,
+        payload.erased_at,
+        get_handler_settings().default_region,
     )

@@ -64,10 +64,12 @@ class SmsRequestedV1(Payload):
 
 
 class LinkClickedV1(Payload):
-    """A recipient followed a short link."""
+    """A recipient followed a short link. `contact_id` comes from the message's
+    `sms.requested` (None when the message was not sent to a contact)."""
 
     message_id: uuid.UUID
     campaign_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
     link_token: str
     bot: bool = False
     clicked_at: datetime

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
 from herald_events.models.common import E164, Payload
 
+# A JSON number, as the imports' SQL-built events write a numeric column (imports/outbox_sql);
+# an amount of numeric(14, 2) has at most 14 digits, which a float keeps exactly.
+Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
 
 class ContactUpdatedV1(Payload):
-    """Full current state of a contact (the topic is compacted; an erase is a tombstone)."""
+    """Full current state of a contact (the topic is compacted; an erase is a tombstone).
+    Fields are named as the `contact` table's columns: contacts builds this event in SQL too."""
 
     contact_id: uuid.UUID
     phone: E164
@@ -29,6 +35,15 @@ class ContactUpdatedV1(Payload):
     reachable: bool = True
     created_at: datetime
     updated_at: datetime
+    timezone_source: str = "unknown"
+    timezone_ambiguous: bool = False
+    orders_count: int = 0
+    total_spent: Amount = Decimal(0)
+    last_order_at: datetime | None = None
+    last_click_at: datetime | None = None
+    last_reply_at: datetime | None = None
+    unreachable_reason: str | None = None
+    unreachable_at: datetime | None = None
 
 
 class ContactErasedV1(Payload):

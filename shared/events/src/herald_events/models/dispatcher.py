@@ -13,11 +13,12 @@ from herald_events.models.common import E164, Category, Payload
 
 
 class SmsSubmittedV1(Payload):
-    """The gateway accepted every part of a message."""
+    """The gateway accepted every part of a message. `contact_id` is the request's."""
 
     message_id: uuid.UUID
     phone: E164
     campaign_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
     category: Category
     route: str
     provider_message_ids: list[str] = Field(min_length=1)

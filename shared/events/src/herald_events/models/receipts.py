@@ -18,10 +18,13 @@ class DeliveryStatus(StrEnum):
 
 
 class SmsDeliveredV1(Payload):
-    """The delivery state of a message, from the operator's receipts."""
+    """The delivery state of a message, from the operator's receipts. `phone` and
+    `contact_id` are the submission's (None once the contact was erased, or unknown)."""
 
     message_id: uuid.UUID
     campaign_id: uuid.UUID | None = None
+    phone: E164 | None = None
+    contact_id: uuid.UUID | None = None
     status: DeliveryStatus
     final: bool
     parts_total: int = 1

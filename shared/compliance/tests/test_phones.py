@@ -1,5 +1,7 @@
-"""normalise_phone's additions for imports: the number type (mobile_only), French overseas
-numbers written nationally, and the quick path, which must agree with phonenumbers' parser."""
+"""Phone normalisation, as every service uses it: the formats French marketers' files, web
+forms, client systems and SMS gateways write; the number type (mobile_only); French overseas
+numbers written nationally; bare international digits (missing_plus); and the quick path,
+which must agree with phonenumbers' parser."""
 
 from __future__ import annotations
 
@@ -8,8 +10,86 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from herald_contacts.domain import phones
-from herald_contacts.domain.phones import InvalidPhone, NotMobile, normalise_phone
+from herald_compliance import phones
+from herald_compliance.phones import InvalidPhone, NotMobile, normalise_phone
+
+
+class TestNormalisePhone:
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "06 12 34 56 78",
+            "0612345678",
+            "+33 6 12 34 56 78",
+            "+33 (0)6 12 34 56 78",
+            "0033612345678",
+            "06.12.34.56.78",
+            "06-12-34-56-78",
+        ],
+    )
+    def test_french_mobile_formats_give_one_e164(self, raw: str) -> None:
+        assert normalise_phone(raw).e164 == "+33612345678"
+
+    @pytest.mark.parametrize(
+        ("raw", "country"),
+        [
+            ("+262 692 12 34 56", "RE"),
+            ("+590 690 12 34 56", "GP"),
+            ("+596 696 12 34 56", "MQ"),
+            ("+594 694 12 34 56", "GF"),
+            ("+1 415 555 2671", "US"),
+        ],
+    )
+    def test_overseas_and_foreign_numbers_keep_their_country(self, raw: str, country: str) -> None:
+        assert normalise_phone(raw).country == country
+
+    def test_a_paris_mobile_gets_the_paris_time_zone(self) -> None:
+        assert normalise_phone("06 12 34 56 78").timezone == "Europe/Paris"
+
+    def test_a_number_of_a_country_with_several_zones_gets_none(self) -> None:
+        assert normalise_phone("+1 415 555 2671").timezone in (None, "America/Los_Angeles")
+
+    @pytest.mark.parametrize("raw", ["", "hello", "12", "06 12", "+33 1", "+999 123456789"])
+    def test_garbage_is_rejected(self, raw: str) -> None:
+        with pytest.raises(InvalidPhone):
+            normalise_phone(raw)
+
+    @given(st.from_regex(r"06[0-24-8][0-9]{7}|07[3-9][0-9]{7}", fullmatch=True))
+    def test_every_french_mobile_round_trips(self, national: str) -> None:
+        result = normalise_phone(national)
+        assert result.e164 == "+33" + national[1:]
+        assert phonenumbers.is_valid_number(phonenumbers.parse(result.e164))
+
+
+class TestForeignNumbers:
+    def test_a_foreign_number_keeps_its_country(self) -> None:
+        assert normalise_phone("+1 415 555 2671").e164 == "+14155552671"
+
+    def test_the_country_code_of_the_region_may_be_written_without_a_plus(self) -> None:
+        assert normalise_phone("33612345678").e164 == "+33612345678"
+
+
+class TestMissingPlus:
+    """Senders' numbers as gateways report them: some binds drop the `+`."""
+
+    @pytest.mark.parametrize(
+        "raw",
+        ["+33612345678", "33612345678", "0612345678", "0033612345678", " +33 6 12 34 56 78 "],
+    )
+    def test_every_spelling_gives_one_e164(self, raw: str) -> None:
+        assert normalise_phone(raw, missing_plus=True).e164 == "+33612345678"
+
+    def test_a_foreign_number_without_its_plus(self) -> None:
+        assert normalise_phone("447911123456", missing_plus=True).e164 == "+447911123456"
+
+    def test_only_gateways_get_that_reading(self) -> None:
+        with pytest.raises(InvalidPhone):
+            normalise_phone("447911123456")
+
+    @pytest.mark.parametrize("raw", ["", "HERALD", "36111", "+999123", "0447911123456"])
+    def test_short_codes_and_names_are_refused(self, raw: str) -> None:
+        with pytest.raises(InvalidPhone):
+            normalise_phone(raw, missing_plus=True)
 
 
 class TestNumberType:

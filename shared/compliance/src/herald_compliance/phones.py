@@ -1,4 +1,9 @@
-"""Phone numbers: any common format in, E.164 out."""
+"""Phone numbers: any common format in, E.164 out (one rule for every service).
+
+Contacts (API and CSV imports), consent (forms and client systems) and receipts (senders as
+gateways report them) normalise with this module, so a number typed, imported or received
+is the same E.164 string in every database.
+"""
 
 from __future__ import annotations
 
@@ -57,12 +62,26 @@ class NormalisedPhone:
 
 
 def normalise_phone(
-    raw: str, default_region: str = "FR", *, mobile_only: bool = False
+    raw: str,
+    default_region: str = "FR",
+    *,
+    mobile_only: bool = False,
+    missing_plus: bool = False,
 ) -> NormalisedPhone:
     """Parse `06 12 34 56 78`, `+33 (0)6…`, `0033…` and the like; reject what is not a number
-    (InvalidPhone) and, with `mobile_only`, what cannot take an SMS (NotMobile)."""
+    (InvalidPhone) and, with `mobile_only`, what cannot take an SMS (NotMobile).
+
+    `missing_plus` also reads digits that are no number of the region as an international
+    number whose `+` was dropped (`447911123456`), as some SMPP binds report senders; it is
+    off for what people type or import, where such a guess would invent a foreign number."""
     text = raw.strip().replace("(0)", "")
-    number, kind = _parse(text, default_region)
+    try:
+        number, kind = _parse(text, default_region)
+    except InvalidPhone:
+        international = _with_plus(text) if missing_plus else None
+        if international is None:
+            raise
+        number, kind = international
     if mobile_only and kind not in _SMS_CAPABLE:
         raise NotMobile(f"not a mobile number ({_KIND_NAMES.get(kind, 'unknown')})")
     geographic = phonenumbers.is_number_type_geographical(kind, number.country_code or 0)
@@ -96,6 +115,17 @@ def _parse(text: str, region: str) -> tuple[PhoneNumber, int]:
             except InvalidPhone:
                 continue
         raise
+
+
+def _with_plus(text: str) -> tuple[PhoneNumber, int] | None:
+    """Bare digits (no national prefix) read as `+digits`; None when that is no number."""
+    digits = _SEPARATORS.sub("", text)
+    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
+        return None
+    try:
+        return _parse_in("+" + digits, "ZZ")
+    except InvalidPhone:
+        return None
 
 
 def _parse_in(text: str, region: str) -> tuple[PhoneNumber, int]:
@@ -141,7 +171,7 @@ def _full_parse(text: str, default_region: str) -> PhoneNumber:
 # it directly is four times faster than the general parser. It is taken only where that is
 # exactly what `parse` does (no national-prefix rule other than a leading 0, no significant
 # leading zero) and only when phonenumbers' own metadata finds the result valid; anything
-# else goes through `parse` (tests/unit/test_phones.py checks both paths agree).
+# else goes through `parse` (tests/test_phones.py checks both paths agree).
 _SEPARATORS = re.compile(r"[\s.\-/()]")
 
 
