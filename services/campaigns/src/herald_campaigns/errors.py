@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from herald_kit.errors import Conflict, NotFound
+import uuid
+
+from herald_kit.errors import Conflict, DomainError, NotFound, Unprocessable
 
 
 class CampaignNotFound(NotFound):
@@ -18,3 +20,23 @@ class CampaignNotDraft(Conflict):
 class CampaignAlreadyEnded(Conflict):
     def __init__(self, status: str) -> None:
         super().__init__(f"the campaign is already {status}: it cannot be cancelled")
+
+
+class AudienceSegmentNotFound(Unprocessable):
+    def __init__(self, segment_id: uuid.UUID) -> None:
+        super().__init__(
+            f"audience.segment_id: no segment {segment_id} in this workspace's contacts",
+            field="audience.segment_id",
+        )
+
+
+class ContactsUnavailable(DomainError):
+    """Contacts could not confirm the segment: try again (nothing was changed)."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"audience.segment_id: the segment could not be checked ({reason}); try again"
+        )

@@ -2,10 +2,14 @@
 
 It runs in the `consumer` process as a background task. The loop claims one job at a time
 (`FOR UPDATE SKIP LOCKED`, pending jobs or running ones whose worker went silent for the
-lease), streams the workspace's contacts from the contacts service after the job's cursor
-and commits each chunk in one transaction (messages + cursor + count). A crash resumes at
-the cursor, and a chunk written twice stages nothing new (deterministic event ids).
-Transient HTTP failures are retried with backoff; logs carry counts, never numbers or texts.
+lease), streams the campaign's audience (every contact of the workspace, or a saved
+segment's) from the contacts service after the job's cursor and commits each chunk in one
+transaction (messages + cursor + count). A crash resumes at the cursor, and a chunk written
+twice stages nothing new (deterministic event ids).
+Transient HTTP failures are retried with backoff; a permanent one (a segment deleted since the
+launch, a filter gone stale, a refused key) fails the job at once with contacts' reason in
+`last_error`, and the campaign stays `launching` (cancellable) with nothing more requested.
+Logs carry counts, never numbers or texts.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from herald_campaigns.contacts_client import (
     PermanentSnapshotError,
     TransientSnapshotError,
 )
-from herald_campaigns.domain.audience import Recipient
+from herald_campaigns.domain.audience import AudienceScope, Recipient, scope_of
 from herald_campaigns.service import ChunkOutcome, ClaimedJob
 from herald_campaigns.settings import CampaignsSettings, ExpansionSettings
 from herald_kit.db import transaction
@@ -93,6 +97,7 @@ class Expander:
             "expansion.claimed",
             workspace_id=job.workspace_id,
             campaign_id=str(job.campaign_id),
+            audience=job.audience.get("type"),
             resuming=job.cursor is not None,
         )
         try:
@@ -107,10 +112,15 @@ class Expander:
 
     async def expand(self, job: ClaimedJob) -> None:
         progress = _Progress(cursor=job.cursor)
+        try:
+            scope = scope_of(job.audience)
+        except ValueError as error:
+            await self._failed(job, progress, str(error), permanent=True)
+            return
         backoff = self.settings.backoff_start
         while True:
             try:
-                outcome = await self._stream(job, progress)
+                outcome = await self._stream(job, scope, progress)
             except TransientSnapshotError as error:
                 if await self._failed(job, progress, str(error), permanent=False):
                     return
@@ -149,12 +159,14 @@ class Expander:
             )
             return
 
-    async def _stream(self, job: ClaimedJob, progress: _Progress) -> ChunkOutcome | None:
+    async def _stream(
+        self, job: ClaimedJob, scope: AudienceScope, progress: _Progress
+    ) -> ChunkOutcome | None:
         """Stream from the committed cursor to the end; None when asked to stop."""
         recipients: list[Recipient] = []
         in_chunk = 0
         last_id = progress.cursor
-        items = self.contacts.stream(job.workspace_id, progress.cursor)
+        items = self.contacts.stream(job.workspace_id, progress.cursor, scope)
         async with contextlib.aclosing(items):
             async for item in items:
                 last_id = item.contact_id

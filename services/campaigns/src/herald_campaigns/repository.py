@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID, insert
@@ -77,12 +78,15 @@ async def get_job(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def claim_job(session: AsyncSession, lease: timedelta) -> ExpansionJob | None:
+async def claim_job(
+    session: AsyncSession, lease: timedelta
+) -> tuple[ExpansionJob, dict[str, Any]] | None:
     """The job that waited longest among those of launching campaigns that are pending or
-    whose worker stopped touching them for `lease`; rows other workers hold are skipped."""
+    whose worker stopped touching them for `lease` (rows other workers hold are skipped),
+    with its campaign's audience."""
     stale = sa.func.now() - lease
     query = (
-        sa.select(ExpansionJob)
+        sa.select(ExpansionJob, Campaign.audience)
         .join(
             Campaign,
             sa.and_(
@@ -101,7 +105,8 @@ async def claim_job(session: AsyncSession, lease: timedelta) -> ExpansionJob | N
         .limit(1)
         .with_for_update(skip_locked=True, of=ExpansionJob)
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def consents_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,33 @@ class AllContactsAudience(BaseModel):
     type: Literal["all_contacts"]
 
 
+class SegmentAudience(BaseModel):
+    """The contacts a saved segment of the contacts service selects when the campaign is
+    expanded (not when it is created); consent still decides who is actually sent to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["segment"]
+    segment_id: uuid.UUID = Field(description="a saved segment of this workspace (contacts)")
+    include_unreachable: bool = Field(
+        default=False,
+        description="also numbers known to be unreachable (permanent failures): off by default",
+    )
+
+
+# `type` tells them apart; an audience stored before segments existed is `all_contacts`.
+Audience = Annotated[
+    AllContactsAudience | SegmentAudience,
+    Field(
+        discriminator="type",
+        examples=[
+            {"type": "all_contacts"},
+            {"type": "segment", "segment_id": "0f8fad5b-d9cb-469f-a165-70867728950e"},
+        ],
+    ),
+]
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -34,7 +61,7 @@ class CampaignCreate(BaseModel):
     category: Category
     brand: str = Field(default="default", min_length=1, max_length=64, pattern=r"^[^*]+$")
     sender: str = Field(min_length=1, max_length=16, examples=["HERALD"])
-    audience: AllContactsAudience
+    audience: Audience
     expires_in_hours: int = Field(default=24, ge=1, le=72)
 
     @field_validator("template")
@@ -69,7 +96,7 @@ class CampaignRead(BaseModel):
     category: Category
     brand: str
     sender: str
-    audience: AllContactsAudience
+    audience: Audience
     status: str
     expires_in_hours: int
     expires_at: datetime | None

@@ -7,22 +7,30 @@ id is deterministic (herald_campaigns.domain.messages): a repeated step stages n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_campaigns import repository
-from herald_campaigns.domain.audience import Recipient, plan_messages
+from herald_campaigns.contacts_client import ContactsCallError
+from herald_campaigns.domain.audience import Recipient, plan_messages, scope_of
 from herald_campaigns.domain.messages import (
     requested_event_id,
     scheduled_event_id,
     updated_event_id,
 )
 from herald_campaigns.domain.templates import parse
-from herald_campaigns.errors import CampaignAlreadyEnded, CampaignNotDraft, CampaignNotFound
+from herald_campaigns.errors import (
+    AudienceSegmentNotFound,
+    CampaignAlreadyEnded,
+    CampaignNotDraft,
+    CampaignNotFound,
+    ContactsUnavailable,
+)
 from herald_campaigns.models import Campaign, CampaignStatus, ExpansionJob, JobState
 from herald_campaigns.schemas import CampaignCreate
 from herald_events.models.campaigns import (
@@ -52,9 +60,37 @@ def _now() -> datetime:
 # --- the API's use cases -------------------------------------------------------------------
 
 
+class SegmentDirectory(Protocol):
+    """Where saved segments live (the contacts service: contacts_client.ContactsClient)."""
+
+    async def segment_exists(self, workspace_id: str, segment_id: uuid.UUID) -> bool: ...
+
+
+async def _check_audience(
+    segments: SegmentDirectory | None, workspace_id: str, audience: Mapping[str, Any]
+) -> None:
+    """A segment audience must name a segment that exists now: 422 naming it, or 503 when
+    contacts cannot say. It may still be deleted later: expansion then fails, saying so."""
+    segment_id = scope_of(audience).segment_id
+    if segments is None or segment_id is None:
+        return
+    try:
+        exists = await segments.segment_exists(workspace_id, segment_id)
+    except ContactsCallError as error:
+        raise ContactsUnavailable(str(error)) from None
+    if not exists:
+        raise AudienceSegmentNotFound(segment_id)
+
+
 async def create_campaign(
-    session: AsyncSession, workspace_id: str, data: CampaignCreate
+    session: AsyncSession,
+    workspace_id: str,
+    data: CampaignCreate,
+    segments: SegmentDirectory | None = None,
 ) -> Campaign:
+    """A draft; with `segments`, a segment audience is checked first."""
+    audience = data.audience.model_dump(mode="json")
+    await _check_audience(segments, workspace_id, audience)
     now = _now()
     campaign = Campaign(
         id=uuid.uuid4(),
@@ -64,7 +100,7 @@ async def create_campaign(
         category=data.category.value,
         brand=data.brand,
         sender=data.sender,
-        audience=data.audience.model_dump(),
+        audience=audience,
         status=CampaignStatus.DRAFT.value,
         expires_in_hours=data.expires_in_hours,
         expires_at=None,
@@ -108,9 +144,20 @@ async def _locked(session: AsyncSession, workspace_id: str, campaign_id: uuid.UU
 
 
 async def launch_campaign(
-    session: AsyncSession, outbox: Outbox, workspace_id: str, campaign_id: uuid.UUID
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    campaign_id: uuid.UUID,
+    segments: SegmentDirectory | None = None,
 ) -> Campaign:
-    """Draft -> launching, with its expansion job and `campaign.scheduled`, atomically."""
+    """Draft -> launching, with its expansion job and `campaign.scheduled`, atomically.
+    With `segments`, a segment audience is checked again first (it may have been deleted
+    since), before the campaign is locked: no lock is held across the HTTP call."""
+    if segments is not None:
+        draft = await get_campaign(session, workspace_id, campaign_id)
+        if draft.status != CampaignStatus.DRAFT:
+            raise CampaignNotDraft(draft.status)
+        await _check_audience(segments, workspace_id, draft.audience)
     campaign = await _locked(session, workspace_id, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignNotDraft(campaign.status)
@@ -246,16 +293,18 @@ class ClaimedJob:
     workspace_id: str
     cursor: uuid.UUID | None
     attempts: int
+    audience: Mapping[str, Any]  # the campaign's, as stored (schemas.Audience as JSON)
 
 
 async def claim_job(session: AsyncSession, lease: timedelta) -> ClaimedJob | None:
-    job = await repository.claim_job(session, lease)
-    if job is None:
+    claimed = await repository.claim_job(session, lease)
+    if claimed is None:
         return None
+    job, audience = claimed
     job.state = JobState.RUNNING.value
     job.updated_at = _now()
     await session.flush()
-    return ClaimedJob(job.campaign_id, job.workspace_id, job.cursor, job.attempts)
+    return ClaimedJob(job.campaign_id, job.workspace_id, job.cursor, job.attempts, audience)
 
 
 class ChunkOutcome(StrEnum):

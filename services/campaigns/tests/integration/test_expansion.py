@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,18 @@ from herald_campaigns.domain.messages import (
 )
 from herald_campaigns.expansion import Expander, run_expansion
 from herald_campaigns.models import Campaign, ExpansionJob
-from herald_campaigns.schemas import AllContactsAudience, CampaignCreate
+from herald_campaigns.schemas import (
+    AllContactsAudience,
+    Audience,
+    CampaignCreate,
+    SegmentAudience,
+)
 from herald_campaigns.service import ChunkOutcome
 from herald_campaigns.settings import CampaignsSettings, ContactsApiSettings, ExpansionSettings
+from herald_events import Envelope
 from herald_events.models.common import Category
+from herald_events.models.dispatcher import SmsFailedV1
+from herald_kit.consumer import apply_once
 from herald_kit.db import make_engine, make_sessionmaker, transaction
 from herald_kit.outbox import Outbox
 from herald_kit.settings import DbSettings, KafkaSettings
@@ -79,18 +87,84 @@ class ContactsApi:
     url: str
     bootstrap: str
     system_key: str  # workspace "*", contacts:read: what campaigns is given in production
+    dsn: str  # its database, for events applied through its real handlers
+    keys: dict[str, str] = field(default_factory=dict, compare=False)  # workspace → key
+
+    async def key(self, workspace_id: str) -> str:
+        """A key of the workspace (contacts:*), issued once and accepted by the app."""
+        if workspace_id not in self.keys:
+            key = await issue_api_key(self.bootstrap, workspace_id, ("contacts:*",))
+            async with httpx.AsyncClient(base_url=self.url) as api:
+                await wait_until_accepted(api, key, "/v1/contacts?limit=1")
+            self.keys[workspace_id] = key
+        return self.keys[workspace_id]
+
+    async def expect(
+        self, status: int, workspace_id: str, method: str, path: str, **kwargs: Any
+    ) -> Any:
+        key = await self.key(workspace_id)
+        async with httpx.AsyncClient(base_url=self.url) as api:
+            response = await api.request(method, path, headers=bearer(key), **kwargs)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
 
     async def add_contacts(self, workspace_id: str, contacts: list[dict[str, Any]]) -> list[str]:
         """Create contacts through the API with a key of the workspace; returns their ids."""
-        key = await issue_api_key(self.bootstrap, workspace_id, ("contacts:write",))
-        async with httpx.AsyncClient(base_url=self.url) as api:
-            await wait_until_accepted(api, key, "/v1/contacts?limit=1")
-            ids = []
-            for contact in contacts:
-                response = await api.post("/v1/contacts", headers=bearer(key), json=contact)
-                assert response.status_code == 201, response.text
-                ids.append(response.json()["id"])
-        return ids
+        return [
+            (await self.expect(201, workspace_id, "POST", "/v1/contacts", json=contact))["id"]
+            for contact in contacts
+        ]
+
+    async def create_segment(self, workspace_id: str, filter_: dict[str, Any]) -> str:
+        body = {"name": f"segment-{uuid.uuid4().hex[:8]}", "filter": filter_}
+        segment = await self.expect(201, workspace_id, "POST", "/v1/segments", json=body)
+        return str(segment["id"])
+
+    async def delete_segment(self, workspace_id: str, segment_id: str) -> None:
+        await self.expect(204, workspace_id, "DELETE", f"/v1/segments/{segment_id}")
+
+    async def declare_attribute(
+        self, workspace_id: str, name: str, kind: str, *, status: int = 201
+    ) -> None:
+        """201 when declared, 200 when an existing declaration's type changes."""
+        await self.expect(
+            status, workspace_id, "PUT", f"/v1/attributes/{name}", json={"type": kind}
+        )
+
+    async def mark_unreachable(self, workspace_id: str, phone: str) -> None:
+        """The dispatcher's `sms.failed` for an invalid destination, through contacts' own
+        handler: the number becomes unreachable."""
+        from herald_contacts.events.subscriptions import groups as contacts_groups
+
+        envelope = Envelope[Any](
+            type="sms.failed",
+            version=1,
+            workspace_id=workspace_id,
+            producer="dispatcher",
+            payload=SmsFailedV1(
+                message_id=uuid.uuid4(),
+                phone=phone,
+                route="test",
+                error_code="0x0000000B",
+                reason="invalid destination address",
+                failed_at=datetime.now(UTC),
+            ),
+        )
+        [subscription] = [
+            s for s in contacts_groups()["contacts.engagement"] if s.topic == "sms.failed"
+        ]
+        engine = make_engine(DbSettings(url=self.dsn))
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                assert await apply_once(
+                    session,
+                    Outbox(producer="contacts"),
+                    "contacts.engagement",
+                    subscription,
+                    envelope,
+                )
+        finally:
+            await engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +197,9 @@ async def contacts_api(
             system_key = await issue_api_key(kafka_broker.bootstrap, "*", ("contacts:read",))
             async with httpx.AsyncClient(base_url=url) as probe:
                 await wait_until_accepted(probe, system_key, "/v1/contacts?limit=1")
-            yield ContactsApi(url=url, bootstrap=kafka_broker.bootstrap, system_key=system_key)
+            yield ContactsApi(
+                url=url, bootstrap=kafka_broker.bootstrap, system_key=system_key, dsn=dsn
+            )
         finally:
             server.should_exit = True
             await asyncio.wait_for(task, timeout=30)
@@ -227,6 +303,7 @@ async def launch(
     category: Category = Category.MARKETING,
     brand: str = "default",
     template: str = TEMPLATE,
+    audience: Audience | None = None,
 ) -> uuid.UUID:
     outbox = Outbox(producer="campaigns")
     async with transaction(sessions) as session:
@@ -239,7 +316,7 @@ async def launch(
                 category=category,
                 brand=brand,
                 sender="HERALD",
-                audience=AllContactsAudience(type="all_contacts"),
+                audience=audience or AllContactsAudience(type="all_contacts"),
             ),
         )
         await service.launch_campaign(session, outbox, ws, campaign.id)
@@ -415,6 +492,142 @@ class TestThinPath:
         campaign, job = await state(sessions, campaign_id)
         assert (campaign.status, campaign.audience_size, job.state) == ("running", 0, "done")
         assert [u["audience_size"] for u in await updates(sessions, campaign_id)] == [0]
+
+
+def segment(segment_id: str, *, include_unreachable: bool = False) -> SegmentAudience:
+    return SegmentAudience(
+        type="segment", segment_id=uuid.UUID(segment_id), include_unreachable=include_unreachable
+    )
+
+
+VIP = {"field": "tags", "op": "has", "value": "vip"}
+
+
+class TestSegmentAudience:
+    async def test_only_the_segments_consenting_contacts_are_requested(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        contacts_api: ContactsApi,
+        record_consent: ConsentRecorder,
+    ) -> None:
+        ws = workspace("ws-segment")
+        vip_in, vip_in_2, vip_no_consent, other_in = phones(20, 4)
+        await contacts_api.add_contacts(
+            ws,
+            [
+                {"phone": vip_in, "first_name": "Inès", "tags": ["vip"]},
+                {"phone": vip_in_2, "tags": ["vip", "lyon"]},
+                {"phone": vip_no_consent, "first_name": "Noé", "tags": ["vip"]},
+                {"phone": other_in, "first_name": "Otto", "tags": ["lyon"]},
+            ],
+        )
+        for phone in (vip_in, vip_in_2, other_in):
+            await record_consent(ws, phone, "opted_in")
+        segment_id = await contacts_api.create_segment(ws, VIP)
+        campaign_id = await launch(sessions, ws, audience=segment(segment_id))
+        # The stream is cut after the first chunk: the retry asks for the same segment again.
+        transport = CutOnce(lines=2)
+        await drain(expander(sessions, contacts_api, transport=transport))
+
+        rows = await requested(sessions, campaign_id)
+        assert sorted((r.key, r.value["payload"]["text"]) for r in rows) == sorted(
+            [
+                (vip_in, "Bonjour Inès, -20% ce week-end ! STOP au 36111"),
+                (vip_in_2, "Bonjour client, -20% ce week-end ! STOP au 36111"),
+            ]
+        )
+        assert [url.params["segment_id"] for url in transport.urls] == [segment_id] * 2
+        assert "after" in transport.urls[1].params
+        assert all("include_unreachable" not in url.params for url in transport.urls)
+        campaign, job = await state(sessions, campaign_id)
+        assert (campaign.status, campaign.audience_size, job.state) == ("running", 2, "done")
+
+    async def test_unreachable_numbers_are_left_out_unless_asked_for(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        contacts_api: ContactsApi,
+        record_consent: ConsentRecorder,
+    ) -> None:
+        ws = workspace("ws-segment-unreachable")
+        reachable, unreachable = phones(21, 2)
+        await contacts_api.add_contacts(
+            ws, [{"phone": p, "tags": ["vip"]} for p in (reachable, unreachable)]
+        )
+        for phone in (reachable, unreachable):
+            await record_consent(ws, phone, "opted_in")
+        await contacts_api.mark_unreachable(ws, unreachable)
+        segment_id = await contacts_api.create_segment(ws, VIP)
+        default = await launch(sessions, ws, audience=segment(segment_id))
+        everyone = await launch(
+            sessions, ws, audience=segment(segment_id, include_unreachable=True)
+        )
+        await drain(expander(sessions, contacts_api))
+        assert [r.key for r in await requested(sessions, default)] == [reachable]
+        assert sorted(r.key for r in await requested(sessions, everyone)) == sorted(
+            [reachable, unreachable]
+        )
+
+    async def test_a_segment_deleted_after_the_launch_fails_the_job_saying_so(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        contacts_api: ContactsApi,
+        record_consent: ConsentRecorder,
+    ) -> None:
+        ws = workspace("ws-segment-deleted")
+        [phone] = phones(22, 1)
+        await contacts_api.add_contacts(ws, [{"phone": phone, "tags": ["vip"]}])
+        await record_consent(ws, phone, "opted_in")
+        segment_id = await contacts_api.create_segment(ws, VIP)
+        campaign_id = await launch(sessions, ws, audience=segment(segment_id))
+        await contacts_api.delete_segment(ws, segment_id)
+        await drain(expander(sessions, contacts_api))
+        campaign, job = await state(sessions, campaign_id)
+        assert (job.state, job.attempts) == ("failed", 1)  # permanent: not retried
+        assert job.last_error == (
+            "contacts answered HTTP 404 to the snapshot request: "
+            "no segment with this id in this workspace"
+        )
+        assert campaign.status == "launching"  # still cancellable; nothing was requested
+        assert await requested(sessions, campaign_id) == []
+        assert await drain(expander(sessions, contacts_api)) == 0  # no retry loop
+
+    async def test_a_segment_whose_filter_went_stale_fails_the_job_with_the_reason(
+        self, sessions: async_sessionmaker[AsyncSession], contacts_api: ContactsApi
+    ) -> None:
+        ws = workspace("ws-segment-stale")
+        await contacts_api.declare_attribute(ws, "ville", "string")
+        segment_id = await contacts_api.create_segment(
+            ws, {"field": "attributes.ville", "op": "eq", "value": "Lyon"}
+        )
+        # No contact holds it yet, so its type may change: the saved filter no longer fits.
+        await contacts_api.declare_attribute(ws, "ville", "number", status=200)
+        campaign_id = await launch(sessions, ws, audience=segment(segment_id))
+        await drain(expander(sessions, contacts_api))
+        _, job = await state(sessions, campaign_id)
+        assert job.state == "failed"
+        assert job.last_error == (
+            "contacts answered HTTP 422 to the snapshot request: "
+            "filter.value: expected a number for attribute 'ville'"
+        )
+
+    async def test_another_workspaces_segment_streams_nothing_of_theirs(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        contacts_api: ContactsApi,
+        record_consent: ConsentRecorder,
+    ) -> None:
+        ws, other_ws = workspace("ws-segment-mine"), workspace("ws-segment-theirs")
+        [theirs] = phones(23, 1)
+        await contacts_api.add_contacts(other_ws, [{"phone": theirs, "tags": ["vip"]}])
+        await record_consent(ws, theirs, "opted_in")
+        their_segment = await contacts_api.create_segment(other_ws, VIP)
+        campaign_id = await launch(sessions, ws, audience=segment(their_segment))
+        await drain(expander(sessions, contacts_api))
+        _, job = await state(sessions, campaign_id)
+        assert job.state == "failed"
+        assert job.last_error is not None
+        assert "HTTP 404" in job.last_error
+        assert await requested(sessions, campaign_id) == []
 
 
 class TestResilience:

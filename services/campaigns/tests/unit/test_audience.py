@@ -6,7 +6,13 @@ import uuid
 
 import pytest
 
-from herald_campaigns.domain.audience import Recipient, may_receive, plan_messages
+from herald_campaigns.domain.audience import (
+    AudienceScope,
+    Recipient,
+    may_receive,
+    plan_messages,
+    scope_of,
+)
 from herald_campaigns.domain.messages import (
     message_id,
     requested_event_id,
@@ -14,6 +20,7 @@ from herald_campaigns.domain.messages import (
     updated_event_id,
 )
 from herald_campaigns.domain.templates import parse
+from herald_campaigns.schemas import CampaignCreate
 from herald_compliance.gate import ConsentView
 
 IN, OUT = "opted_in", "opted_out"
@@ -131,3 +138,58 @@ class TestIds:
             )
             == 3
         )
+
+
+class TestAudienceScope:
+    SEGMENT = uuid.UUID(int=42)
+
+    def test_every_contact_is_the_default_scope(self) -> None:
+        assert scope_of({"type": "all_contacts"}) == AudienceScope(None, False)
+
+    def test_a_segment_audience_names_its_segment(self) -> None:
+        stored = {"type": "segment", "segment_id": str(self.SEGMENT)}
+        assert scope_of(stored) == AudienceScope(self.SEGMENT, False)
+        stored["include_unreachable"] = True  # type: ignore[assignment]
+        assert scope_of(stored) == AudienceScope(self.SEGMENT, True)
+
+    @pytest.mark.parametrize(
+        ("stored", "message"),
+        [
+            ({"type": "everyone"}, "unknown type 'everyone'"),
+            ({}, "unknown type None"),
+            ({"type": "segment"}, "no valid segment_id"),
+            ({"type": "segment", "segment_id": "nope"}, "no valid segment_id"),
+        ],
+    )
+    def test_an_unreadable_stored_audience_is_a_value_error(
+        self, stored: dict[str, object], message: str
+    ) -> None:
+        with pytest.raises(ValueError, match=message):
+            scope_of(stored)
+
+    @pytest.mark.parametrize(
+        "audience",
+        [
+            {"type": "all_contacts"},
+            {"type": "segment", "segment_id": str(SEGMENT)},
+            {"type": "segment", "segment_id": str(SEGMENT), "include_unreachable": True},
+        ],
+    )
+    def test_what_the_api_stores_reads_back_as_the_same_scope(
+        self, audience: dict[str, object]
+    ) -> None:
+        body = CampaignCreate.model_validate(
+            {
+                "name": "n",
+                "template": "t",
+                "category": "marketing",
+                "sender": "HERALD",
+                "audience": audience,
+            }
+        )
+        stored = body.audience.model_dump(mode="json")
+        expected = AudienceScope(
+            self.SEGMENT if audience["type"] == "segment" else None,
+            bool(audience.get("include_unreachable", False)),
+        )
+        assert scope_of(stored) == expected

@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
 from herald_campaigns.contacts_client import (
+    ContactsCallError,
+    ContactsClient,
     PermanentSnapshotError,
     TransientSnapshotError,
     _status_error,
     parse_line,
+    snapshot_params,
 )
+from herald_campaigns.domain.audience import AudienceScope
 from herald_campaigns.settings import CampaignsSettings, ContactsApiSettings
+
+
+@dataclass(frozen=True)
+class SnapshotErrorInfo:
+    request: httpx.Request
+    error: BaseException
+
 
 REQUIRED = {
     "HERALD_CAMPAIGNS_DB__URL": "postgresql://u:p@127.0.0.1:5432/herald_campaigns",
@@ -106,6 +119,108 @@ def test_http_statuses_are_classified(status: int, kind: type[Exception]) -> Non
     error = _status_error(status)
     assert type(error) is kind
     assert str(status) in str(error)
+
+
+def test_explained_statuses_keep_contacts_reason() -> None:
+    error = _status_error(404, "no segment with this id in this workspace")
+    assert str(error) == (
+        "contacts answered HTTP 404 to the snapshot request: "
+        "no segment with this id in this workspace"
+    )
+    assert str(_status_error(401, "invalid key")) == (
+        "contacts answered HTTP 401 to the snapshot request"
+    )
+
+
+class TestSnapshotRequest:
+    SEGMENT = uuid.UUID(int=9)
+
+    def test_only_what_differs_from_contacts_defaults_is_sent(self) -> None:
+        after = uuid.UUID(int=3)
+        assert snapshot_params(None, AudienceScope()) == {}
+        assert snapshot_params(after, AudienceScope()) == {"after": str(after)}
+        assert snapshot_params(after, AudienceScope(self.SEGMENT, include_unreachable=True)) == {
+            "after": str(after),
+            "segment_id": str(self.SEGMENT),
+            "include_unreachable": "true",
+        }
+
+    async def _stream_answered(self, status: int, body: dict[str, object]) -> SnapshotErrorInfo:
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(status, json=body)
+
+        client = ContactsClient(
+            ContactsApiSettings(api_key="hrl_k_realsecret"), transport=httpx.MockTransport(answer)
+        )
+        try:
+            with pytest.raises((PermanentSnapshotError, TransientSnapshotError)) as caught:
+                async for _ in client.stream("ws", None, AudienceScope(self.SEGMENT)):
+                    pass
+        finally:
+            await client.aclose()
+        return SnapshotErrorInfo(seen[0], caught.value)
+
+    async def test_a_deleted_segment_fails_for_good_with_contacts_reason(self) -> None:
+        info = await self._stream_answered(
+            404, {"detail": "no segment with this id in this workspace"}
+        )
+        assert info.request.url.params["segment_id"] == str(self.SEGMENT)
+        assert info.request.headers["X-Herald-Workspace"] == "ws"
+        assert isinstance(info.error, PermanentSnapshotError)
+        assert str(info.error).endswith(": no segment with this id in this workspace")
+
+    async def test_numbers_in_contacts_reason_are_masked(self) -> None:
+        detail = "filter.all[0].value: '+33 6 12 34 56 78' is not a lifecycle"
+        info = await self._stream_answered(422, {"detail": detail})
+        assert "12 34" not in str(info.error)
+        assert "'<number>' is not a lifecycle" in str(info.error)
+
+    async def test_a_slow_segment_is_retried(self) -> None:
+        info = await self._stream_answered(503, {"detail": "the filter took too long"})
+        assert isinstance(info.error, TransientSnapshotError)
+
+
+class TestSegmentExists:
+    async def _ask(self, answer: httpx.MockTransport) -> bool:
+        client = ContactsClient(ContactsApiSettings(api_key="hrl_k_realsecret"), transport=answer)
+        try:
+            return await client.segment_exists("ws", uuid.UUID(int=5))
+        finally:
+            await client.aclose()
+
+    async def test_200_and_404_answer_the_question(self) -> None:
+        paths: list[str] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            paths.append(request.url.path)
+            assert request.headers["X-Herald-Workspace"] == "ws"
+            return httpx.Response(200 if len(paths) == 1 else 404, json={})
+
+        transport = httpx.MockTransport(answer)
+        assert await self._ask(transport) is True
+        assert await self._ask(transport) is False
+        assert paths == [f"/v1/segments/{uuid.UUID(int=5)}"] * 2
+
+    @pytest.mark.parametrize("status", [401, 500, 503])
+    async def test_other_answers_cannot_say(self, status: int) -> None:
+        transport = httpx.MockTransport(lambda _: httpx.Response(status, json={}))
+        with pytest.raises(ContactsCallError, match=f"HTTP {status}"):
+            await self._ask(transport)
+
+    async def test_an_unreachable_contacts_cannot_say(self) -> None:
+        def refuse(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("refused", request=request)
+
+        with pytest.raises(ContactsCallError, match="ConnectError"):
+            await self._ask(httpx.MockTransport(refuse))
+
+    async def test_no_connection_is_opened_when_nothing_is_asked(self) -> None:
+        client = ContactsClient(ContactsApiSettings(api_key="hrl_k_realsecret"))
+        await client.aclose()
+        assert client._http is None
 
 
 def test_loop_errors_are_logged_by_class_only() -> None:

@@ -76,13 +76,17 @@ class HeraldClient:
         )
         return result
 
-    async def create_campaign(self, name: str, template: str, sender: str) -> dict[str, Any]:
+    async def create_campaign(
+        self, name: str, template: str, sender: str, audience: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A marketing draft; its audience is every contact unless one is given (e.g.
+        `{"type": "segment", "segment_id": ...}`)."""
         body = {
             "name": name,
             "template": template,
             "category": "marketing",
             "sender": sender,
-            "audience": {"type": "all_contacts"},
+            "audience": audience or {"type": "all_contacts"},
         }
         result: dict[str, Any] = await self.expect(
             201, "POST", "campaigns", "/v1/campaigns", json=body

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from herald_campaigns import service
-from herald_campaigns.api.deps import CampaignsReader, CampaignsWriter
+from herald_campaigns.api.deps import CampaignsReader, CampaignsWriter, ContactsDep
 from herald_campaigns.models import CampaignStatus
 from herald_campaigns.schemas import CampaignCreate, CampaignRead
 from herald_kit.app import OutboxDep, SessionDep
@@ -29,10 +29,13 @@ def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_campaign(
-    body: CampaignCreate, principal: CampaignsWriter, session: SessionDep
+    body: CampaignCreate, principal: CampaignsWriter, session: SessionDep, contacts: ContactsDep
 ) -> CampaignRead:
-    """A draft campaign; nothing is sent before it is launched."""
-    campaign = await service.create_campaign(session, principal.workspace_id, body)
+    """A draft campaign; nothing is sent before it is launched. The audience is
+    `{"type": "all_contacts"}` or `{"type": "segment", "segment_id": ...}` (a saved segment
+    of the contacts service, which must exist: 422 naming `audience.segment_id` otherwise).
+    Numbers known to be unreachable are left out unless `include_unreachable` (segment)."""
+    campaign = await service.create_campaign(session, principal.workspace_id, body, contacts)
     return CampaignRead.model_validate(campaign)
 
 
@@ -68,11 +71,20 @@ async def get_campaign(
 
 @router.post("/{campaign_id}/launch", status_code=status.HTTP_202_ACCEPTED)
 async def launch_campaign(
-    campaign_id: uuid.UUID, principal: CampaignsWriter, session: SessionDep, outbox: OutboxDep
+    campaign_id: uuid.UUID,
+    principal: CampaignsWriter,
+    session: SessionDep,
+    outbox: OutboxDep,
+    contacts: ContactsDep,
 ) -> CampaignRead:
     """Start expanding the audience; follow `status`, `expanded_count` and `expansion` on
-    `GET /v1/campaigns/{id}` until the campaign is `running`. 409 unless it is a draft."""
-    campaign = await service.launch_campaign(session, outbox, principal.workspace_id, campaign_id)
+    `GET /v1/campaigns/{id}` until the campaign is `running`. 409 unless it is a draft; 422
+    when its segment no longer exists. A segment deleted during the expansion fails it:
+    `expansion.state` is `failed` with the reason in `expansion.last_error`, the campaign
+    stays `launching` and can be cancelled."""
+    campaign = await service.launch_campaign(
+        session, outbox, principal.workspace_id, campaign_id, contacts
+    )
     return CampaignRead.model_validate(campaign)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from herald_campaigns.domain.messages import message_id
 from herald_campaigns.domain.templates import Template
@@ -20,6 +21,30 @@ from herald_compliance.gate import OPTED_IN, OPTED_OUT, ConsentView
 
 MARKETING = "marketing"
 NO_CONSENT = ConsentView()
+
+
+@dataclass(frozen=True)
+class AudienceScope:
+    """Which contacts the snapshot streams: a saved segment's or every contact's, and
+    whether numbers known to be unreachable are streamed too."""
+
+    segment_id: uuid.UUID | None = None
+    include_unreachable: bool = False
+
+
+def scope_of(audience: Mapping[str, Any]) -> AudienceScope:
+    """The scope of a campaign's stored audience (schemas.Audience as JSON); ValueError
+    when it is none of the known kinds, so the job fails with that message."""
+    kind = audience.get("type")
+    if kind == "all_contacts":
+        return AudienceScope()
+    if kind == "segment":
+        try:
+            segment_id = uuid.UUID(str(audience["segment_id"]))
+        except (KeyError, ValueError):
+            raise ValueError("the campaign's audience names no valid segment_id") from None
+        return AudienceScope(segment_id, bool(audience.get("include_unreachable", False)))
+    raise ValueError(f"the campaign's audience is of an unknown type {kind!r}")
 
 
 def may_receive(category: str, brand: str, consent: ConsentView) -> bool:
