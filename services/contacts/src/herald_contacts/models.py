@@ -168,3 +168,22 @@ class ImportRejection(Base):
     column_name: Mapped[str] = mapped_column(sa.Text)
     value: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str] = mapped_column(sa.Text)
+
+
+class ContactPublication(Base):
+    """Contacts an import batch created or changed whose `contact.updated` events are still to
+    be written to the outbox. The merge writes one row per batch, in the import's transaction
+    (so the events are as certain as the contacts); `imports/publication.py` turns each row
+    into outbox rows after the commit, in its own short transaction."""
+
+    __tablename__ = "contact_publication"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    correlation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the import's id
+    first_event: Mapped[int] = mapped_column(sa.BigInteger)  # the batch's event counter start
+    contact_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB)  # trace context of the import
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )

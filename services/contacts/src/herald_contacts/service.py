@@ -17,6 +17,7 @@ from herald_contacts.models import Contact
 from herald_contacts.schemas import ContactCreate, ContactUpdate
 from herald_events.models.contacts import ContactUpdatedV1
 from herald_kit.errors import Unprocessable
+from herald_kit.ids import uuid7
 from herald_kit.logs import mask_phone
 from herald_kit.outbox import Outbox
 
@@ -83,7 +84,7 @@ async def create_contact(
     fields = await contact_fields.creation_fields(session, workspace_id, data, phone.e164)
     now = _now()
     contact = Contact(
-        id=uuid.uuid4(),
+        id=uuid7(),
         workspace_id=workspace_id,
         phone=phone.e164,
         country=phone.country,

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from herald_contacts.imports import publication
 from herald_contacts.imports.runner import ImportRunner
 from herald_contacts.imports.settings import ImportSettings
 from herald_contacts.models import Contact, ImportJob, ImportUpload
@@ -876,6 +877,7 @@ class TestConcurrentImports:
         assert [job["status"] for job in jobs] == ["done", "done"]
         assert sorted((job["imported"], job["updated"]) for job in jobs) == [(30, 30), (60, 0)]
         assert len(await contacts_of(sessions, ws)) == 90
+        assert await publication.publish_pending(sessions) == 120  # after the commits
         assert len(await events_of(sessions, ws, "contact.updated")) == 120
 
 
@@ -894,3 +896,73 @@ class TestProcessPool:
         job = (await client.get(f"/v1/imports/{response.json()['id']}", headers=bearer(key))).json()
         assert (job["status"], job["imported"], job["rejected"]) == ("done", 8, 4)
         assert (await contacts_of(sessions, ws))["+33612345678"].first_name == "Élodie"
+
+
+class TestDeferredEvents:
+    """An import's contact.updated events are written after its commit (publication.py)."""
+
+    async def _import_without_events(
+        self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], ws: str
+    ) -> str:
+        key = await self.key
+        response = await upload(client, key, numbers_file(5))
+        assert response.status_code == 202, response.text
+        runner = ImportRunner(sessions, FAST)
+        try:
+            assert await runner.run_once()  # the import only: its events are still owed
+        finally:
+            runner.close()
+        return key
+
+    @pytest.fixture(autouse=True)
+    def _key(self, key_for: KeyFactory) -> None:
+        self.ws = workspace("imp-deferred")
+        self.key = key_for(self.ws)
+
+    async def test_events_follow_the_commit_with_ids_in_order_and_nothing_left_owed(
+        self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await self._import_without_events(client, sessions, self.ws)
+        assert len(await contacts_of(sessions, self.ws)) == 5
+        assert await events_of(sessions, self.ws, "contact.updated") == []
+        assert await publication.publish_pending(sessions) == 5
+        events = await events_of(sessions, self.ws, "contact.updated")
+        contacts = await contacts_of(sessions, self.ws)
+        assert sorted(e["payload"]["phone"] for e in events) == sorted(contacts)
+        ids = [uuid.UUID(e["event_id"]) for e in events]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == 5
+        assert await publication.publish_pending(sessions) == 0  # the row was deleted
+
+    async def test_an_event_carries_the_state_when_written_and_skips_erased_contacts(
+        self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        key = await self._import_without_events(client, sessions, self.ws)
+        contacts = sorted((await contacts_of(sessions, self.ws)).values(), key=lambda c: c.phone)
+        renamed, erased = contacts[0], contacts[1]
+        response = await client.patch(
+            f"/v1/contacts/{renamed.id}", headers=bearer(key), json={"first_name": "Zoé"}
+        )
+        assert response.status_code == 200, response.text
+        response = await client.delete(f"/v1/contacts/{erased.id}", headers=bearer(key))
+        assert response.status_code == 204, response.text
+
+        assert await publication.publish_pending(sessions) == 5
+        events = await events_of(sessions, self.ws, "contact.updated")
+        by_key: dict[str, list[dict[str, Any] | None]] = {}
+        async with sessions() as session:
+            rows = await session.execute(
+                sa.select(OUTBOX.c.key, OUTBOX.c.value)
+                .where(
+                    OUTBOX.c.topic == "contact.updated",
+                    OUTBOX.c.key.in_([str(c.id) for c in contacts]),
+                )
+                .order_by(OUTBOX.c.id)
+            )
+            for row_key, value in rows:
+                by_key.setdefault(row_key, []).append(value)
+        # The renamed contact: its API event, then the import's, both with the new name.
+        assert [v and v["payload"]["first_name"] for v in by_key[str(renamed.id)]] == ["Zoé"] * 2
+        # The erased contact: its tombstone only, never resurrected by the import's events.
+        assert by_key[str(erased.id)] == [None]
+        assert len([e for e in events if e is not None]) >= 4

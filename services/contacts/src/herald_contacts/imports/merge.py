@@ -7,8 +7,10 @@ seen earlier in the file (the `seen` table keeps each number's first line) makes
 duplicate, refused with the line of the first. Refused rows go to the job's report. The
 kept rows go into `contact` with one INSERT ... ON CONFLICT (workspace, phone): new numbers
 are inserted, existing contacts updated as the mode says (or left alone), and the same
-statement's RETURNING feeds the `contact.updated` event of every contact it created or
-changed; every row declaring consent gets its `consent.declared`. Every statement is
+statement's RETURNING records the contacts it created or changed in `contact_publication`,
+whose `contact.updated` events publication.py writes after the commit (building a million
+event documents inside the run was half of its time); every row declaring consent gets its
+`consent.declared` in the run's transaction. Every statement is
 driven by the batch's rows and the indexes (the unique index on workspace and phone, the
 `seen` key): no plan depends on statistics, which cannot know the contacts this run
 inserted. Event ids follow each other within an import (the import id with a counter),
@@ -30,9 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_contacts.imports import outbox_sql, staging
 from herald_contacts.imports.schemas import ImportMode
+from herald_kit.ids import UUID7_SQL
 from herald_kit.telemetry import inject_headers
 
-CONTACT_TOPIC = "contact.updated"
 CONSENT_TOPIC = "consent.declared"
 CONSENT_EVENTS = 1 << 40  # where the consent.declared events' counter starts
 _NULLABLE = ("first_name", "last_name", "email")
@@ -198,8 +200,8 @@ def _assignments(table: str, mode: ImportMode, provided: frozenset[str]) -> list
 
 
 def _upsert(table: str, mode: ImportMode, provided: frozenset[str]) -> str:
-    """The batch's kept rows into `contact`, with their contact.updated events; selects the
-    numbers of contacts created and updated."""
+    """The batch's kept rows into `contact`, with the record of which contacts need a
+    contact.updated event; selects the numbers of contacts created and updated."""
     assignments = [] if mode is ImportMode.CREATE_ONLY else _assignments(table, mode, provided)
     if assignments:
         sets = ", ".join(f"{column} = {value}" for column, value in assignments)
@@ -214,20 +216,24 @@ def _upsert(table: str, mode: ImportMode, provided: frozenset[str]) -> str:
         "INSERT INTO contact AS c (id, workspace_id, phone, country, timezone, timezone_source, "
         "timezone_ambiguous, locale, lifecycle, first_name, last_name, email, attributes, tags, "
         "lists, created_at, updated_at) "
-        "SELECT gen_random_uuid(), CAST(:workspace_id AS text), s.phone, s.country, s.timezone, "
+        f"SELECT {UUID7_SQL}, CAST(:workspace_id AS text), s.phone, s.country, s.timezone, "
         "s.timezone_source, s.timezone_ambiguous, coalesce(s.locale, 'fr'), "
         "coalesce(s.lifecycle, 'prospect'), s.first_name, s.last_name, s.email, "
         "coalesce(s.attributes, CAST('{}' AS jsonb)), coalesce(s.tags, CAST('{}' AS text[])), "
         f"coalesce(s.lists, CAST('{{}}' AS text[])), now(), now() FROM {table} AS s "
         f"WHERE {_KEPT} "
         f"ON CONFLICT (workspace_id, phone) {on_conflict} "
-        "RETURNING c.*, c.xmax = 0 AS inserted"
+        "RETURNING c.id, c.xmax = 0 AS inserted"
     )
-    events = outbox_sql.insert_events(
-        CONTACT_TOPIC, "e.id::text", outbox_sql.contact_payload("e"), "SELECT * FROM changed"
+    # The batch's contact.updated events are written after the commit (publication.py).
+    publication = (
+        "INSERT INTO contact_publication (workspace_id, correlation_id, first_event, "
+        "contact_ids, headers) SELECT CAST(:workspace_id AS text), CAST(:import_id AS uuid), "
+        "CAST(:first AS bigint), array_agg(id ORDER BY id), CAST(:headers AS jsonb) "
+        "FROM changed HAVING count(*) > 0"
     )
     return (
-        f"WITH changed AS ({changed}), events AS ({events}) "
+        f"WITH changed AS ({changed}), publication AS ({publication}) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
         "FROM changed"
     )

@@ -29,7 +29,7 @@ from herald_contacts.imports.merge import Merged, Merger, MergeRequest
 from herald_contacts.imports.reader import UploadRecords
 from herald_contacts.imports.schemas import ImportStatus
 from herald_contacts.imports.settings import ImportSettings
-from herald_contacts.imports.validation import CheckedBatch, check_batch
+from herald_contacts.imports.validation import CheckedBatch, as_tuples, check_tuples
 from herald_kit.db import transaction
 
 
@@ -150,7 +150,7 @@ async def _merge_batches(
         while True:
             batch = await records.take(settings.batch_rows)
             if batch:
-                in_flight.append(loop.run_in_executor(pool, check_batch, rules, batch))
+                in_flight.append(loop.run_in_executor(pool, check_tuples, rules, as_tuples(batch)))
             while in_flight and (len(in_flight) >= most or not batch):
                 checked = await in_flight.popleft()
                 await merger.add(checked.data)

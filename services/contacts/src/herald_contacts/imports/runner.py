@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from herald_contacts.imports import jobs
+from herald_contacts.imports import jobs, publication
 from herald_contacts.imports.pipeline import ImportFailed, ImportStopped, run_import
 from herald_contacts.imports.settings import ImportSettings
 from herald_contacts.settings import ContactsSettings
@@ -90,12 +90,14 @@ class ImportRunner:
         return self._pool
 
     async def run_once(self) -> bool:
-        """Claim one job and run it to its end; False when none was waiting."""
+        """Write the events that applied imports still owe (publication.py), then claim one
+        job and run it to its end; False when there was neither."""
+        published = await publication.publish_pending(self.sessions)
         lease = timedelta(seconds=self.settings.lease_seconds)
         async with transaction(self.sessions) as session:
             job = await jobs.claim(session, lease, self.settings.max_attempts)
         if job is None:
-            return False
+            return published > 0
         context = {"workspace_id": job.workspace_id, "import_id": str(job.id)}
         log.info("import.claimed", attempt=job.attempt, file_bytes=job.file_bytes, **context)
         try:

@@ -27,6 +27,20 @@ class CheckedBatch:
     rejected: int
 
 
+# A record as it travels to a checking process: a plain tuple pickles three times faster
+# than the dataclass (a million of them cross the process boundary per million rows).
+RecordTuple = tuple[int, list[str], int, str | None]
+
+
+def as_tuples(records: Sequence[Record]) -> list[RecordTuple]:
+    return [(r.line, r.fields, r.lines, r.error) for r in records]
+
+
+def check_tuples(rules: RowRules, records: Sequence[RecordTuple]) -> CheckedBatch:
+    """check_batch for records sent as tuples (the pool's entry point)."""
+    return check_batch(rules, [Record(*record) for record in records])
+
+
 def check_batch(rules: RowRules, records: Sequence[Record]) -> CheckedBatch:
     lines: list[str] = []
     rejected = 0
