@@ -121,7 +121,11 @@ async def update_contact(
     contact_id: uuid.UUID,
     data: ContactUpdate,
 ) -> Contact:
-    contact = await get_contact(session, workspace_id, contact_id)
+    # Locked: the event carries the whole row, so a concurrent change (an order, a reply)
+    # must not slip between this read and the write (the topic's last word would be stale).
+    contact = await repository.get_for_update(session, workspace_id, contact_id)
+    if contact is None:
+        raise ContactNotFound()
     now = _now()
     await contact_fields.apply_update(session, contact, data, now)
     contact.updated_at = now
@@ -152,7 +156,7 @@ async def record_order(
     placed_at: datetime,
 ) -> None:
     """Keep purchase statistics current from `commerce.events` (order.placed)."""
-    contact = await repository.get_by_phone(session, workspace_id, phone)
+    contact = await repository.get_by_phone_for_update(session, workspace_id, phone)
     if contact is None:
         return
     contact.orders_count += 1
