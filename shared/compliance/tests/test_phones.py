@@ -5,9 +5,11 @@ which must agree with phonenumbers' parser."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import phonenumbers
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from herald_compliance import phones
@@ -218,3 +220,48 @@ class TestQuickPath:
         assert normalise_phone("+33" + written[1:]).e164 == expected
         assert normalise_phone("0033 " + written[1:]).e164 == expected
         assert normalise_phone("+33 (0)" + written).e164 == expected
+
+
+class TestQuickNumberType:
+    """The quick path's number type is phonenumbers' own, for every region and type."""
+
+    @staticmethod
+    def _examples() -> list[phonenumbers.PhoneNumber]:
+        found = []
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+            for kind in phonenumbers.PhoneNumberType.values():
+                example = phonenumbers.example_number_for_type(region, kind)
+                if example is not None and not example.italian_leading_zero:
+                    found.append(example)
+        return found
+
+    def test_every_example_number_of_every_region(self) -> None:
+        examples = self._examples()
+        assert len(examples) > 1000
+        for number in examples:
+            assert phones._quick_number_type(number) == phonenumbers.number_type(number), number
+
+    @given(st.data())
+    @settings(max_examples=2000, deadline=None)
+    def test_neighbours_of_examples(self, data: st.DataObject) -> None:
+        """Numbers one digit away from an example: valid, invalid and other types alike."""
+        example = data.draw(st.sampled_from(self._cached_examples()))
+        digits = list(str(example.national_number))
+        position = data.draw(st.integers(0, len(digits) - 1))
+        digits[position] = data.draw(st.sampled_from("0123456789"))
+        if data.draw(st.booleans()):
+            digits.append(data.draw(st.sampled_from("0123456789")))
+        if digits[0] == "0":
+            return
+        number = phonenumbers.PhoneNumber(
+            country_code=example.country_code, national_number=int("".join(digits))
+        )
+        assert phones._quick_number_type(number) == phonenumbers.number_type(number)
+
+    _cache: ClassVar[list[phonenumbers.PhoneNumber]] = []
+
+    @classmethod
+    def _cached_examples(cls) -> list[phonenumbers.PhoneNumber]:
+        if not cls._cache:
+            cls._cache.extend(cls._examples())
+        return cls._cache

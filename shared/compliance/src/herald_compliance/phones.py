@@ -130,7 +130,7 @@ def _with_plus(text: str) -> tuple[PhoneNumber, int] | None:
 
 def _parse_in(text: str, region: str) -> tuple[PhoneNumber, int]:
     number = _quick_parse(text, region)
-    kind = phonenumbers.number_type(number) if number is not None else PhoneNumberType.UNKNOWN
+    kind = _quick_number_type(number) if number is not None else PhoneNumberType.UNKNOWN
     if number is None or kind == PhoneNumberType.UNKNOWN:
         number = _full_parse(text, region)
         kind = phonenumbers.number_type(number)
@@ -227,3 +227,77 @@ def _plain_number(country_code: int, national: str) -> PhoneNumber | None:
     if not national or national.startswith("0") or not _plain_plan(country_code):
         return None
     return PhoneNumber(country_code=country_code, national_number=int(national))
+
+
+# The type of a quick-path number: what `phonenumbers.number_type` answers, from the same
+# metadata, with the patterns compiled once per region and the region taken straight from
+# the calling code when only one region uses it. number_type was a third of an import's row
+# checks; tests/test_phones.py checks both agree on every number of every type of every region.
+_TYPE_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+
+def _alternative(desc: object) -> str | None:
+    """A number type's description as one regular expression (its lengths as a lookahead)."""
+    pattern = getattr(desc, "national_number_pattern", None)
+    if desc is None or not pattern:
+        return None
+    lengths = "|".join(f"\\d{{{n}}}" for n in sorted(getattr(desc, "possible_length", ()) or ()))
+    guard = f"(?=(?:{lengths})\\Z)" if lengths else ""
+    return f"{guard}(?:{pattern})"
+
+
+@dataclass(frozen=True)
+class _TypePlan:
+    """One region's number types, in phonenumbers' order, as ONE pattern of named
+    alternatives: the first that matches the whole number is the type number_type finds."""
+
+    pattern: re.Pattern[str]
+
+    def type_of(self, national: str) -> int:
+        match = self.pattern.fullmatch(national)
+        if match is None or match.lastgroup is None:
+            return PhoneNumberType.UNKNOWN
+        return int(match.lastgroup[1:])
+
+
+@lru_cache(maxsize=512)
+def _type_plan(country_code: int, region: str) -> _TypePlan | None:
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    general = _alternative(metadata.general_desc) if metadata is not None else None
+    if metadata is None or general is None:
+        return None
+    fixed, mobile = _alternative(metadata.fixed_line), _alternative(metadata.mobile)
+    same = bool(metadata.same_mobile_and_fixed_line_pattern)
+    order = [(_alternative(getattr(metadata, name)), kind) for name, kind in _TYPE_ORDER]
+    # number_type: a fixed line that is also a mobile number (or where the patterns are the
+    # same) is FIXED_LINE_OR_MOBILE, a fixed line else FIXED_LINE, then MOBILE.
+    if fixed is not None:
+        if same:
+            order.append((fixed, PhoneNumberType.FIXED_LINE_OR_MOBILE))
+        else:
+            if mobile is not None:
+                order.append((f"(?={fixed}\\Z){mobile}", PhoneNumberType.FIXED_LINE_OR_MOBILE))
+            order.append((fixed, PhoneNumberType.FIXED_LINE))
+    if not same and mobile is not None:
+        order.append((mobile, PhoneNumberType.MOBILE))
+    alternatives = "|".join(f"(?P<t{kind}>{regex})" for regex, kind in order if regex)
+    return _TypePlan(re.compile(f"(?={general}\\Z)(?:{alternatives})"))
+
+
+def _quick_number_type(number: PhoneNumber) -> int:
+    code = number.country_code or 0
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    region = regions[0] if len(regions) == 1 else phonenumbers.region_code_for_number(number)
+    plan = _type_plan(code, region or "ZZ")
+    if plan is None or number.italian_leading_zero:
+        return phonenumbers.number_type(number)
+    return plan.type_of(str(number.national_number))
