@@ -32,6 +32,7 @@ import asyncpg  # type: ignore[import-untyped]
 from pydantic import SecretStr
 
 from herald_consent import erasure as consent_erasure
+from herald_consent.domain import chain
 from herald_consent.settings import get_erasure_settings
 from herald_dispatcher import erasure as dispatcher_erasure
 from herald_events.models.contacts import ContactErasedV1
@@ -125,20 +126,42 @@ async def load_consent(dsn: str, entries: int) -> int:
                 "user_agent": "Mozilla/5.0",
             }
         )
+        heads = {ws: chain.Head(0, chain.GENESIS) for ws in WORKSPACES}
+
+        def chained(entry_id: uuid.UUID, ws: str, n: int, action: str, source: str,
+                    at: datetime) -> tuple[object, ...]:  # fmt: skip
+            """The row with its place in the workspace's hash chain (as the service writes)."""
+            fields = json.loads(evidence)
+            kept, identifying = chain.split_evidence(fields)
+            link = chain.Link(entry_id, ws, heads[ws].seq + 1,
+                              chain.subject_of(KEY, ws, phone(n)), "sms", "marketing",
+                              "default", action, source, "system:bench", at, kept,
+                              chain.identifying_digest(KEY, ws, entry_id, identifying),
+                              heads[ws].hash)  # fmt: skip
+            heads[ws] = chain.Head(link.seq, chain.entry_hash(link))
+            return (entry_id, ws, phone(n), "marketing", "default", action, source, evidence,
+                    at, link.recorded_by, link.seq, link.identifying_digest,
+                    link.previous_hash, heads[ws].hash)  # fmt: skip
+
         for n in range(numbers):
             workspace = WORKSPACES[n % 10 == 9]
             opt_in, opt_out = uuid.uuid4(), uuid.uuid4()
             action = "opt_out" if n % 2 else "opt_in"
-            ledger.append((opt_in, workspace, phone(n), "marketing", "default", "opt_in",
-                           "web_form", evidence, T0))  # fmt: skip
+            ledger.append(chained(opt_in, workspace, n, "opt_in", "web_form", T0))
             source = "keyword" if n % 2 else "web_form"
-            ledger.append((opt_out, workspace, phone(n), "marketing", "default", action,
-                           source, evidence, T0 + timedelta(days=1)))  # fmt: skip
+            ledger.append(chained(opt_out, workspace, n, action, source, T0 + timedelta(days=1)))
             status = "opted_out" if n % 2 else "opted_in"
             states.append((workspace, phone(n), "marketing", "default", status, opt_out, T0))
         columns = ["id", "workspace_id", "phone", "purpose", "brand", "action", "source",
-                   "evidence", "created_at"]  # fmt: skip
+                   "evidence", "created_at", "recorded_by", "seq", "identifying_digest",
+                   "previous_hash", "hash"]  # fmt: skip
         await _copy(connection, "consent_entry", columns, ledger)
+        await _copy(
+            connection,
+            "consent_chain_head",
+            ["workspace_id", "seq", "hash", "updated_at"],
+            [(ws, head.seq, head.hash, T0) for ws, head in heads.items()],
+        )
         await _copy(
             connection,
             "consent_state",

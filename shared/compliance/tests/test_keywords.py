@@ -37,6 +37,8 @@ OPT_OUTS = [
     ("Stop  SMS", "STOP SMS", "fr"),
     ("STOP-SMS", "STOP SMS", "fr"),
     ("désinscription", "DESINSCRIPTION", "fr"),
+    ("Désinscrire", "DESINSCRIRE", "fr"),
+    ("remove", "REMOVE", "en"),
     ("STOPALL", "STOPALL", "en"),
     ("stopall", "STOPALL", "en"),
     ("Unsubscribe", "UNSUBSCRIBE", "en"),

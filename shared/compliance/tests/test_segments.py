@@ -13,10 +13,12 @@ from herald_compliance.segments import (
     NotGsm7,
     SegmentInfo,
     analyse,
+    analyse_for_sending,
     decode_gsm7,
     decode_ucs2,
     encode_gsm7,
     encode_ucs2,
+    fold_to_gsm7,
     split,
 )
 
@@ -48,6 +50,24 @@ def ref_segments(text: str) -> int:
             parts, room = parts + 1, per_part
         room -= cost
     return parts
+
+
+def ref_split(text: str) -> list[str]:
+    """Greedy parts by hand: a character goes to the next part when its units (2 for an
+    escape pair or a surrogate pair) do not fit whole in the current one."""
+    encoding, costs = ref_cost(text)
+    single, per_part = (160, 153) if encoding == "GSM7" else (70, 67)
+    if sum(costs) <= single:
+        return [text]
+    parts: list[list[str]] = [[]]
+    room = per_part
+    for char, cost in zip(text, costs, strict=True):
+        if cost > room:
+            parts.append([])
+            room = per_part
+        parts[-1].append(char)
+        room -= cost
+    return ["".join(p) for p in parts]
 
 
 gsm_chars = st.sampled_from(sorted(REF_BASIC | REF_EXTENSION))
@@ -132,6 +152,85 @@ class TestSplit:
         for part in split(text):
             data = encode_ucs2(part)
             assert decode_ucs2(data) == part
+
+
+class TestSplitAgainstTheReference:
+    @given(any_texts)
+    @settings(max_examples=300)
+    def test_parts_are_the_reference_parts(self, text: str) -> None:
+        assert split(text) == ref_split(text)
+
+    @given(st.integers(0, 2), st.integers(140, 170), st.sampled_from("€[]{}~|^\\"))
+    def test_an_escape_pair_is_never_split(self, extra: int, before: int, ext: str) -> None:
+        text = "a" * before + ext * (1 + extra) + "b" * 200
+        for part in split(text):
+            assert len(encode_gsm7(part)) <= 153
+            assert decode_gsm7(encode_gsm7(part)) == part  # no dangling escape
+
+    @given(st.integers(60, 75))
+    def test_a_surrogate_pair_is_never_split(self, before: int) -> None:
+        text = "ê" * before + "😀" * 3 + "ê" * 80
+        parts = split(text)
+        assert all(len(encode_ucs2(p)) // 2 <= 67 for p in parts)
+        assert all("\ud83d" not in p for p in parts)
+
+
+# Folding: characters GSM-7 lacks become their look-alikes; what it has stays.
+FOLDED = [
+    ("Forêt", "Foret"),
+    ("Noël", "Noel"),
+    ("âge île hôtel sûr", "age ile hotel sur"),
+    ("maïs", "mais"),
+    ("garçon", "garÇon"),
+    ("œuvre Œil", "oeuvre OEil"),
+    ("l’été", "l'été"),
+    ("« super »", '" super "'),
+    ("“quoted”", '"quoted"'),
+    ("10 – 20 — 30", "10 - 20 - 30"),
+    ("attendez…", "attendez..."),
+    ("prix\u00a0: 10\u202f€", "prix : 10 €"),
+    ("ÀÈÌÒÙ ÂÊÎÔÛ", "AEIOU AEIOU"),
+    ("áíóú ã", "aiou a"),
+]
+NATIVE = "éèùìòàÉÇÄÖÑÜäöñüåÅØøÆæß€[]{}"
+
+
+class TestFolding:
+    @pytest.mark.parametrize(("text", "expected"), FOLDED)
+    def test_known_folds(self, text: str, expected: str) -> None:
+        assert fold_to_gsm7(text) == expected
+        assert analyse(fold_to_gsm7(text)).encoding == "GSM7"
+
+    def test_characters_gsm7_has_are_kept(self) -> None:
+        assert fold_to_gsm7(NATIVE) == NATIVE
+
+    def test_what_has_no_look_alike_stays(self) -> None:
+        assert fold_to_gsm7("Noël 😀") == "Noel 😀"
+        assert analyse(fold_to_gsm7("Noël 😀")).encoding == "UCS2"
+
+    def test_a_french_message_goes_back_to_160(self) -> None:
+        text = "Forêt " + "a" * 100
+        assert analyse(text) == SegmentInfo("UCS2", 106, 2)
+        sent, info = analyse_for_sending(text, fold=True)
+        assert (sent, info) == ("Foret " + "a" * 100, SegmentInfo("GSM7", 106, 1))
+        assert analyse_for_sending(text) == (text, analyse(text))
+
+    @given(gsm_texts)
+    def test_a_gsm7_text_is_unchanged(self, text: str) -> None:
+        assert fold_to_gsm7(text) == text
+
+    @given(any_texts)
+    def test_folding_is_idempotent_and_only_ever_helps(self, text: str) -> None:
+        folded = fold_to_gsm7(text)
+        assert fold_to_gsm7(folded) == folded
+        if ref_cost(text)[0] == "GSM7":
+            assert folded == text
+        # every character either was GSM-7, became GSM-7, or stayed as it was
+        assert all(ref_cost(c)[0] == "GSM7" for c in folded if c not in text)
+
+    @given(st.text(alphabet=st.sampled_from("êâîôûëïçœÊÂÎÔÛËÏŒ’«»–…éèàùÇ abc"), max_size=300))
+    def test_french_text_folds_to_gsm7(self, text: str) -> None:
+        assert ref_cost(fold_to_gsm7(text))[0] == "GSM7"
 
 
 class TestEncoding:

@@ -32,6 +32,7 @@ async def record_declared_consent(
     declared: ConsentDeclaredV1,
     event_id: uuid.UUID,
     caused_by: dict[str, uuid.UUID | None],
+    producer: str,
 ) -> service.Applied | None:
     """The opt-in entry, or None when an existing opt-out stands."""
     try:
@@ -67,6 +68,7 @@ async def record_declared_consent(
         action="opt_in",
         source=SOURCE,
         evidence=evidence,
+        recorded_by=service.system_recorder(producer),
         caused_by=caused_by,
     )
 

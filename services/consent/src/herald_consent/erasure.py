@@ -10,7 +10,8 @@ comes back must be asked again. Idempotency answers quoting the number are delet
 
 The ledger's trigger refuses every UPDATE and DELETE; the migration c1a2 opens exactly one
 path, the SECURITY DEFINER function `consent_entry_pseudonymise`, which may only swap the
-number for a pseudonym and remove evidence fields.
+number for a pseudonym and remove evidence fields. The hash chain survives it: entry hashes
+cover the number's pseudonym and a digest of the dropped fields (herald_consent.chain).
 
 When the number comes back (any new ledger entry for it), `restore_erased_states` gives it
 its opt-outs back first, so the usual rules apply as if it had never been erased: it stays
@@ -28,12 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_compliance.pseudonyms import phone_pseudonym
 from herald_consent import repository
+from herald_consent.domain.chain import IDENTIFYING_EVIDENCE
 from herald_consent.domain.ledger import Status
 from herald_consent.models import ConsentEntry, ConsentState
 from herald_consent.settings import get_erasure_settings
 from herald_kit.logs import get_logger, mask_phone
 
-IDENTIFYING_EVIDENCE: Final[tuple[str, ...]] = ("ip", "user_agent")
 OPTED_IN: Final[Status] = "opted_in"
 
 log = get_logger(__name__)

@@ -26,13 +26,20 @@ IDEMPOTENT_REQUEST = add_idempotency_table(metadata)
 
 
 class ConsentEntry(Base):
-    """One line of the ledger: never updated, never deleted (a trigger refuses both)."""
+    """One line of the ledger: never updated, never deleted (a trigger refuses both), and
+    hash-chained per workspace (herald_consent.domain.chain): `seq` is its position in the
+    workspace's chain, `hash` covers its content and `previous_hash`."""
 
     __tablename__ = "consent_entry"
     __table_args__ = (
         sa.CheckConstraint("purpose IN ('marketing', 'transactional')", name="purpose"),
         sa.CheckConstraint("action IN ('opt_in', 'opt_out')", name="action"),
+        # SMS consent only: consent to email (or any other channel) is separate and lives
+        # elsewhere; the column makes the scope of every entry explicit.
+        sa.CheckConstraint("channel = 'sms'", name="channel"),
+        sa.CheckConstraint("seq >= 1", name="seq"),
         sa.Index("ix_consent_entry_workspace_id_phone", "workspace_id", "phone", "created_at"),
+        sa.UniqueConstraint("workspace_id", "seq", name="uq_consent_entry_workspace_id_seq"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -44,6 +51,25 @@ class ConsentEntry(Base):
     source: Mapped[str] = mapped_column(sa.Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(sa.Text, default="sms")
+    recorded_by: Mapped[str] = mapped_column(sa.Text)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    identifying_digest: Mapped[str | None] = mapped_column(sa.Text)
+    previous_hash: Mapped[str] = mapped_column(sa.Text)
+    hash: Mapped[str] = mapped_column(sa.Text)
+
+
+class ConsentChainHead(Base):
+    """The last entry of a workspace's chain. Appends lock this row (SELECT ... FOR UPDATE
+    through an upsert), so they take turns per workspace; verification compares it with the
+    last entry, so entries cut off the end of the chain are seen too."""
+
+    __tablename__ = "consent_chain_head"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    hash: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ConsentState(Base):

@@ -11,12 +11,80 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from herald_consent.models import IDEMPOTENT_REQUEST, ConsentEntry, ConsentState
+from herald_consent.domain.chain import GENESIS, Head
+from herald_consent.models import (
+    IDEMPOTENT_REQUEST,
+    ConsentChainHead,
+    ConsentEntry,
+    ConsentState,
+)
 
 
-async def add_entry(session: AsyncSession, entry: ConsentEntry) -> None:
-    session.add(entry)
-    await session.flush()
+# ── the hash chain (herald_consent.chain) ────────────────────────────────────
+async def lock_chain_head(session: AsyncSession, workspace_id: str, now: datetime) -> Head:
+    """The workspace's chain head, locked until the transaction ends (created at seq 0 on
+    the first append). An upsert whose update changes nothing locks the row like
+    SELECT ... FOR UPDATE, and returns the latest committed head after a wait."""
+    statement = insert(ConsentChainHead).values(
+        workspace_id=workspace_id, seq=0, hash=GENESIS, updated_at=now
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["workspace_id"], set_={"seq": ConsentChainHead.seq}
+    ).returning(ConsentChainHead.seq, ConsentChainHead.hash)
+    row = (await session.execute(upsert)).one()
+    return Head(seq=row.seq, hash=row.hash)
+
+
+async def append_chained_entry(session: AsyncSession, entry: ConsentEntry) -> None:
+    """Insert the entry and move its workspace's head to it, in one statement (one round
+    trip per append: imports write many). The entry stays a plain object, not in the
+    session: the ledger is never updated through the ORM anyway."""
+    values = {column.key: getattr(entry, column.key) for column in ConsentEntry.__table__.c}
+    appended = insert(ConsentEntry).values(values).cte("appended")
+    await session.execute(
+        sa.update(ConsentChainHead)
+        .where(ConsentChainHead.workspace_id == entry.workspace_id)
+        .values(seq=entry.seq, hash=entry.hash, updated_at=entry.created_at)
+        .add_cte(appended)
+    )
+
+
+async def chain_head(session: AsyncSession, workspace_id: str) -> Head | None:
+    row = (
+        await session.execute(
+            sa.select(ConsentChainHead.seq, ConsentChainHead.hash).where(
+                ConsentChainHead.workspace_id == workspace_id
+            )
+        )
+    ).one_or_none()
+    return Head(seq=row.seq, hash=row.hash) if row else None
+
+
+async def chained_workspaces(session: AsyncSession) -> Sequence[str]:
+    """Every workspace with a chain head or a ledger entry."""
+    query = sa.union(sa.select(ConsentChainHead.workspace_id), sa.select(ConsentEntry.workspace_id))
+    return sorted((await session.scalars(query)).all())
+
+
+def chain_entries(workspace_id: str, up_to: int | None) -> sa.Select[tuple[ConsentEntry]]:
+    """The workspace's chain in order, up to the head read before (entries appended since
+    are not the walk's business); the caller streams it."""
+    query = sa.select(ConsentEntry).where(ConsentEntry.workspace_id == workspace_id)
+    if up_to is not None:
+        query = query.where(ConsentEntry.seq <= up_to)
+    return query.order_by(ConsentEntry.seq)
+
+
+async def links_at(
+    session: AsyncSession, workspace_id: str, seqs: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """(previous_hash, hash) of the entries at the given positions of a chain."""
+    rows = await session.execute(
+        sa.select(ConsentEntry.seq, ConsentEntry.previous_hash, ConsentEntry.hash).where(
+            ConsentEntry.workspace_id == workspace_id, ConsentEntry.seq.in_(seqs)
+        )
+    )
+    return {row.seq: (row.previous_hash, row.hash) for row in rows}
 
 
 async def move_state(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     IPvAnyAddress,
@@ -19,6 +20,23 @@ from pydantic import (
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Brand = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+PRE_TICKED: Final = "a pre-ticked box is not consent (CNIL / GDPR recital 32)"
+SMS_ONLY: Final = (
+    "only SMS consent is recorded here: consent to email or another channel is separate "
+    "and cannot stand for SMS consent"
+)
+
+
+def _sms_only(value: object) -> object:
+    if value != "sms":
+        raise ValueError(SMS_ONLY)
+    return value
+
+
+# SMS consent is separate from any email consent (CNIL: one consent per channel): the ledger
+# holds SMS consent only, and says so on every entry.
+Channel = Annotated[Literal["sms"], BeforeValidator(_sms_only)]
 
 
 class Purpose(StrEnum):
@@ -57,16 +75,17 @@ class EvidenceIn(BaseModel):
     @classmethod
     def _not_pre_ticked(cls, value: bool) -> bool:
         if value:
-            raise ValueError("a pre-ticked box is not valid consent")
+            raise ValueError(PRE_TICKED)
         return value
 
 
 class ConsentCreate(BaseModel):
-    """An opt-in with its evidence."""
+    """An SMS opt-in with its evidence. `brand` is the brand or program consented to."""
 
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=3, max_length=40, examples=["06 12 34 56 78"])
+    channel: Channel = "sms"
     purpose: Purpose
     brand: Brand = "default"
     source: Source
@@ -79,21 +98,30 @@ class OptoutCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=3, max_length=40, examples=["+33612345678"])
+    channel: Channel = "sms"
     purpose: OptoutPurpose = OptoutPurpose.ALL
     brand: Brand = "*"
 
 
 class LedgerEntryRead(BaseModel):
+    """A ledger entry with its place in the workspace's hash chain."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    seq: int
     phone: str
+    channel: str
     purpose: str
     brand: str
     action: str
     source: str
     evidence: dict[str, Any]
+    recorded_by: str
     created_at: datetime
+    identifying_digest: str | None
+    previous_hash: str
+    hash: str
 
 
 class ConsentStateRead(BaseModel):
@@ -128,6 +156,49 @@ class ConsentStates(BaseModel):
     states: list[ConsentStateRead]
 
 
+class ChainHeadRead(BaseModel):
+    seq: int
+    hash: str
+
+
+class ChainBreakRead(BaseModel):
+    """Where the chain does not hold: the entry (or position) and what was expected."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    entry_id: uuid.UUID | None
+    field: str
+    expected: str
+    found: str
+
+
+class EvidenceVerification(BaseModel):
+    """Each entry checked against the chain: its hash recomputes, it quotes the hash of the
+    entry before it, and the entry after it (or the chain head) quotes its hash."""
+
+    valid: bool
+    canonical_form: str
+    checked_at: datetime
+    chain_head: ChainHeadRead
+    problems: list[ChainBreakRead]
+
+
 class ConsentEvidence(BaseModel):
+    """Every ledger entry of a number, oldest first, with the proof that none was altered
+    (GDPR Art. 7(1): the controller can demonstrate consent)."""
+
     phone: str
+    workspace_id: str
     entries: list[LedgerEntryRead]
+    verification: EvidenceVerification
+
+
+class LedgerVerification(BaseModel):
+    """The whole chain of the caller's workspace walked from its first entry to its head."""
+
+    workspace_id: str
+    valid: bool
+    entries_checked: int
+    chain_head: ChainHeadRead | None
+    broken: ChainBreakRead | None

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_compliance.phones import InvalidPhone, normalise_phone
-from herald_consent import erasure, repository
+from herald_consent import chain, erasure, repository
 from herald_consent.domain import ledger
 from herald_consent.errors import ConsentNotFound
 from herald_consent.models import ConsentEntry, ConsentState
@@ -28,6 +28,16 @@ log = get_logger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def api_recorder(key_id: str) -> str:
+    """Who recorded an entry written through the API: the key that called."""
+    return f"api_key:{key_id}"
+
+
+def system_recorder(producer: str) -> str:
+    """Who recorded an entry written from an event: the service that produced it."""
+    return f"system:{producer}"
 
 
 def parse_phone(raw: str, default_region: str) -> str:
@@ -57,23 +67,26 @@ async def apply_entry(
     action: ledger.Action,
     source: str,
     evidence: dict[str, Any],
+    recorded_by: str,
     caused_by: dict[str, uuid.UUID | None] | None = None,
 ) -> Applied:
-    """Append the entry; move the state and announce it only when its status changes."""
+    """Append the entry to the chained ledger; move the state and announce it only when its
+    status changes. The one use case every way of recording consent goes through."""
     await erasure.restore_erased_states(session, workspace_id, phone)
-    now = _now()
-    entry = ConsentEntry(
-        id=uuid.uuid4(),
-        workspace_id=workspace_id,
-        phone=phone,
-        purpose=purpose,
-        brand=brand,
-        action=action,
-        source=source,
-        evidence=evidence,
-        created_at=now,
+    entry = await chain.append_entry(
+        session,
+        chain.NewEntry(
+            workspace_id=workspace_id,
+            phone=phone,
+            purpose=purpose,
+            brand=brand,
+            action=action,
+            source=source,
+            evidence=evidence,
+            recorded_by=recorded_by,
+        ),
     )
-    await repository.add_entry(session, entry)
+    now = entry.created_at
     moved = await repository.move_state(
         session,
         workspace_id=workspace_id,
@@ -116,8 +129,10 @@ async def record_consent(
     workspace_id: str,
     data: ConsentCreate,
     default_region: str,
+    key_id: str,
 ) -> Applied:
-    """An opt-in with its evidence (the schema already refused pre-ticked boxes)."""
+    """An opt-in with its evidence (the schema already refused pre-ticked boxes, other
+    channels and unknown purposes)."""
     phone = parse_phone(data.phone, default_region)
     evidence = data.evidence.model_dump(mode="json")
     return await apply_entry(
@@ -130,6 +145,7 @@ async def record_consent(
         action="opt_in",
         source=data.source.value,
         evidence=evidence,
+        recorded_by=api_recorder(key_id),
     )
 
 
@@ -154,6 +170,7 @@ async def record_api_optout(
             action="opt_out",
             source="api",
             evidence=evidence,
+            recorded_by=api_recorder(key_id),
         )
         for purpose in ledger.optout_purposes(data.purpose.value)
     ]
@@ -166,6 +183,7 @@ async def record_optout_event(
     optout: OptoutReceivedV1,
     event_id: uuid.UUID,
     caused_by: dict[str, uuid.UUID | None],
+    producer: str,
 ) -> list[Applied]:
     """A STOP (or another channel's opt-out): both purposes, every brand when global."""
     evidence = {
@@ -186,6 +204,7 @@ async def record_optout_event(
             action="opt_out",
             source=optout.source or "keyword",
             evidence=evidence,
+            recorded_by=system_recorder(producer),
             caused_by=caused_by,
         )
         for purpose in ledger.PURPOSES
@@ -203,12 +222,40 @@ async def current_states(
     return phone, states
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A number's ledger entries in chain order, and their check against the chain."""
+
+    phone: str
+    entries: Sequence[ConsentEntry]
+    verification: chain.EntriesVerification
+    checked_at: datetime
+
+
 async def evidence_of(
     session: AsyncSession, workspace_id: str, raw_phone: str, default_region: str
-) -> tuple[str, Sequence[ConsentEntry]]:
+) -> Evidence:
+    """Every entry of the number, those written before an erasure included (GDPR Art. 7(1))."""
     phone = parse_phone(raw_phone, default_region)
-    entries = await repository.entries_of(session, workspace_id, phone)
-    entries = [*await erasure.erased_entries(session, workspace_id, phone), *entries]
+    entries = [
+        *await repository.entries_of(session, workspace_id, phone),
+        *await erasure.erased_entries(session, workspace_id, phone),
+    ]
     if not entries:
         raise ConsentNotFound(mask_phone(phone))
-    return phone, entries
+    entries.sort(key=lambda entry: entry.seq)
+    verification = await chain.verify_entries(session, workspace_id, entries)
+    if not verification.valid:
+        log.warning(
+            "consent.evidence_chain_broken",
+            phone=mask_phone(phone),
+            problems=[problem.describe() for problem in verification.problems],
+        )
+    return Evidence(phone, entries, verification, _now())
+
+
+async def verify_ledger(session: AsyncSession, workspace_id: str) -> chain.Verification:
+    (verification,) = await chain.verify_ledger(session, workspace_id)
+    if not verification.valid:
+        log.warning("consent.ledger_chain_broken", detail=verification.describe())
+    return verification

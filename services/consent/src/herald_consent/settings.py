@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic_settings import BaseSettings
 
 from herald_kit.settings import (
+    DbSettings,
     ErasureSettings,
     HttpServerSettings,
     ServiceSettings,
@@ -33,6 +34,15 @@ class ErasureKeySettings(BaseSettings):
     model_config = settings_config("consent")
 
     erasure: ErasureSettings
+
+
+class LedgerToolSettings(BaseSettings):
+    """What `herald-consent ledger verify` needs: the database (and the erasure key, read
+    with `get_erasure_settings`), not Kafka."""
+
+    model_config = settings_config("consent")
+
+    db: DbSettings
 
 
 @lru_cache

@@ -119,15 +119,21 @@ class TestRecordConsent:
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
-        assert "a pre-ticked box is not valid consent" in problem["detail"]
+        assert "a pre-ticked box is not consent (CNIL / GDPR recital 32)" in problem["detail"]
         assert problem["errors"][0]["field"] == "evidence.pre_ticked"
 
     @pytest.mark.parametrize(
         ("change", "field"),
         [
             ({"evidence": {"wording": ""}}, "evidence.wording"),
+            ({"evidence": {"wording": None}}, "evidence.wording"),
+            ({"evidence": {"wording_version": " "}}, "evidence.wording_version"),
+            ({"evidence": {"collected_at": None}}, "evidence.collected_at"),
             ({"purpose": "newsletter"}, "purpose"),
+            ({"purpose": None}, "purpose"),
             ({"source": "telepathy"}, "source"),
+            ({"source": None}, "source"),
+            ({"channel": "email"}, "channel"),
         ],
     )
     async def test_bad_input_names_the_field(
@@ -139,6 +145,33 @@ class TestRecordConsent:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == field
+
+    async def test_an_email_consent_says_sms_consent_is_separate(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for("ws-bad")
+        response = await client.post(
+            "/v1/consents", headers=bearer(key), json=opt_in("0611223309", channel="email")
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "channel"
+        assert "only SMS consent is recorded here" in response.json()["detail"]
+        sms = await client.post(
+            "/v1/consents", headers=bearer(key), json=opt_in("0611223309", channel="sms")
+        )
+        assert sms.status_code == 201
+        assert sms.json()["entry"]["channel"] == "sms"
+
+    @pytest.mark.parametrize("missing", ["source", "purpose"])
+    async def test_a_missing_source_or_purpose_names_the_field(
+        self, client: httpx.AsyncClient, key_for: KeyFactory, missing: str
+    ) -> None:
+        key = await key_for("ws-bad")
+        body = opt_in("0611223310")
+        del body[missing]
+        response = await client.post("/v1/consents", headers=bearer(key), json=body)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == missing
 
     async def test_missing_evidence_names_the_field(
         self, client: httpx.AsyncClient, key_for: KeyFactory
@@ -287,6 +320,76 @@ class TestRead:
             ("opt_in", "marketing"),
         ]
         assert entries[0]["evidence"]["wording"].startswith("J'accepte")
+
+    async def test_the_evidence_export_carries_the_chain_and_its_check(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for("ws-export")
+        await client.post("/v1/consents", headers=bearer(key), json=opt_in("0611223502"))
+        await client.post("/v1/consents", headers=bearer(key), json=opt_in("0611223503"))
+        await client.post("/v1/optouts", headers=bearer(key), json={"phone": "0611223502"})
+
+        response = await client.get("/v1/consents/0611223502/evidence", headers=bearer(key))
+
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["phone"], body["workspace_id"]) == ("+33611223502", "ws-export")
+        entries = body["entries"]
+        assert [e["seq"] for e in entries] == [1, 3, 4]
+        assert entries[0]["evidence"]["wording_version"] == "form-v3"
+        assert entries[0]["evidence"]["pre_ticked"] is False
+        assert entries[0]["channel"] == "sms"
+        assert entries[0]["recorded_by"].startswith("api_key:")
+        assert entries[0]["previous_hash"] == "0" * 64
+        assert entries[2]["previous_hash"] == entries[1]["hash"]
+        check = body["verification"]
+        assert check["valid"] is True
+        assert check["problems"] == []
+        assert check["canonical_form"] == "herald.consent-ledger.v1"
+        assert check["chain_head"] == {"seq": 4, "hash": entries[2]["hash"]}
+
+    @pytest.mark.parametrize(
+        ("query", "headers", "lang", "title"),
+        [
+            ("", {}, "fr", "Preuve de consentement SMS"),
+            ("", {"Accept-Language": "en-GB,en;q=0.9"}, "en", "SMS consent evidence"),
+            ("&lang=en", {"Accept-Language": "fr"}, "en", "SMS consent evidence"),
+            ("&lang=fr", {"Accept-Language": "en"}, "fr", "Preuve de consentement SMS"),
+        ],
+    )
+    async def test_the_evidence_as_a_readable_document(
+        self,
+        client: httpx.AsyncClient,
+        key_for: KeyFactory,
+        query: str,
+        headers: dict[str, str],
+        lang: str,
+        title: str,
+    ) -> None:
+        key = await key_for("ws-export-html")
+        await client.post("/v1/consents", headers=bearer(key), json=opt_in("0611223504"))
+        response = await client.get(
+            f"/v1/consents/0611223504/evidence?format=html{query}",
+            headers={**bearer(key), **headers},
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["content-language"] == lang
+        assert f'<html lang="{lang}">' in response.text
+        assert title in response.text
+        assert "+33611223504" in response.text
+        assert "form-v3" in response.text
+
+    @pytest.mark.parametrize(("query", "field"), [("format=pdf", "format"), ("lang=de", "lang")])
+    async def test_an_unknown_format_or_language_is_422(
+        self, client: httpx.AsyncClient, key_for: KeyFactory, query: str, field: str
+    ) -> None:
+        key = await key_for("ws-export-html")
+        response = await client.get(
+            f"/v1/consents/0611223504/evidence?{query}", headers=bearer(key)
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field
 
     async def test_an_invalid_phone_in_the_path_is_422(
         self, client: httpx.AsyncClient, key_for: KeyFactory

@@ -35,7 +35,8 @@ def test_a_complete_opt_in_is_accepted() -> None:
 
 
 def test_a_pre_ticked_box_is_refused() -> None:
-    with pytest.raises(ValidationError, match="a pre-ticked box is not valid consent") as error:
+    refused = r"a pre-ticked box is not consent \(CNIL / GDPR recital 32\)"
+    with pytest.raises(ValidationError, match=refused) as error:
         ConsentCreate.model_validate(_body(pre_ticked=True))
     assert _fields(error.value) == ["evidence.pre_ticked"]
 

@@ -1,6 +1,8 @@
 """Erasure in the receipts service: forget what a number sent us, and whom we sent to.
 
-Inbound messages (replies, STOP) name the number and hold its words: they are deleted. A
+Inbound messages (replies, STOP) name the number and hold its words: they are deleted, and
+their opt-out reviews with them (the foreign key cascades); so is the record of the automatic
+replies sent to the number (`auto_reply`). A
 receipt parked while its submission is unknown carries the recipient's number as the
 gateway wrote it (with or without `+`, national or not): that field is blanked, the rest is
 kept so that the receipt still settles its message. Deliveries name their recipient (phone
@@ -50,6 +52,7 @@ async def forget_number(
     default_region: str,
 ) -> Forgotten:
     inbound = await repository.delete_inbound_of(session, workspace_id, phone)
+    await repository.delete_auto_replies_of(session, workspace_id, phone)
     await repository.remember_erased_contact(session, workspace_id, contact_id, erased_at)
     deliveries = await repository.blank_delivery_recipients(
         session, workspace_id, phone, contact_id

@@ -120,3 +120,47 @@ class InboundMessage(Base):
     keyword: Mapped[str | None] = mapped_column(sa.Text)
     route: Mapped[str] = mapped_column(sa.Text)
     received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class OptoutReview(Base):
+    """A handset's message that may be an opt-out, waiting for a person (herald_compliance.
+    optout: a phrase under the `review` policy, or STOP inside a longer sentence). Its text is
+    the inbound message's; erasing the number deletes both (the foreign key cascades)."""
+
+    __tablename__ = "optout_review"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'opted_out', 'dismissed')", name="status"),
+        sa.Index(
+            "ix_optout_review_workspace_id_status", "workspace_id", "status", "received_at", "id"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        sa.ForeignKey("inbound_message.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    phone: Mapped[str] = mapped_column(sa.Text)
+    matched: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str | None] = mapped_column(sa.Text)
+    rule: Mapped[str] = mapped_column(sa.Text)
+    scope: Mapped[str] = mapped_column(sa.Text)
+    brand: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.Text, default="open")
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class AutoReply(Base):
+    """The last automatic reply of each kind to a number: at most one opt-out confirmation
+    (one help reply) per number within the configured window, whatever it sends."""
+
+    __tablename__ = "auto_reply"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,9 +12,11 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_receipts.models import (
+    AutoReply,
     Delivery,
     ErasedContact,
     InboundMessage,
+    OptoutReview,
     ParkedReceipt,
     Submission,
 )
@@ -170,7 +172,84 @@ async def inbound_page(
     return (await session.scalars(query.limit(limit))).all()
 
 
+# ── opt-out reviews and automatic replies ────────────────────────────────────
+async def add_review(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(OptoutReview).values(values).on_conflict_do_nothing())
+
+
+async def claim_reply(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    phone: str,
+    kind: str,
+    at: datetime,
+    window: timedelta,
+    message_id: uuid.UUID,
+) -> bool:
+    """True when no reply of this kind went to the number in the `window` before `at`; the
+    reply is then recorded. One statement: two STOPs handled at once cannot both win."""
+    values = insert(AutoReply).values(
+        workspace_id=workspace_id, phone=phone, kind=kind, sent_at=at, message_id=message_id
+    )
+    statement = values.on_conflict_do_update(
+        index_elements=["workspace_id", "phone", "kind"],
+        set_={"sent_at": values.excluded.sent_at, "message_id": values.excluded.message_id},
+        where=AutoReply.sent_at <= sa.literal(at - window, sa.DateTime(timezone=True)),
+    ).returning(AutoReply.message_id)
+    return (await session.execute(statement)).first() is not None
+
+
+async def reviews_page(
+    session: AsyncSession,
+    workspace_id: str,
+    status: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[tuple[OptoutReview, InboundMessage]]:
+    """Newest first, keyset-paginated on (received_at, id), with each message."""
+    query = (
+        sa.select(OptoutReview, InboundMessage)
+        .join(InboundMessage, InboundMessage.id == OptoutReview.id)
+        .where(OptoutReview.workspace_id == workspace_id)
+    )
+    if status is not None:
+        query = query.where(OptoutReview.status == status)
+    if before is not None:
+        query = query.where(
+            sa.tuple_(OptoutReview.received_at, OptoutReview.id)
+            < sa.tuple_(
+                sa.literal(before[0], sa.DateTime(timezone=True)),
+                sa.literal(before[1], UUID(as_uuid=True)),
+            )
+        )
+    query = query.order_by(OptoutReview.received_at.desc(), OptoutReview.id.desc())
+    return [(row[0], row[1]) for row in await session.execute(query.limit(limit))]
+
+
+async def lock_review(
+    session: AsyncSession, workspace_id: str, review_id: uuid.UUID
+) -> tuple[OptoutReview, InboundMessage] | None:
+    query = (
+        sa.select(OptoutReview, InboundMessage)
+        .join(InboundMessage, InboundMessage.id == OptoutReview.id)
+        .where(OptoutReview.workspace_id == workspace_id, OptoutReview.id == review_id)
+        .with_for_update(of=OptoutReview)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (row[0], row[1])
+
+
 # ── erasure (herald_receipts.erasure) ────────────────────────────────────────
+async def delete_auto_replies_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    result = await session.execute(
+        sa.delete(AutoReply)
+        .where(AutoReply.workspace_id == workspace_id, AutoReply.phone == phone)
+        .returning(AutoReply.kind)
+    )
+    return len(result.all())
+
+
 async def delete_inbound_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
     result = await session.execute(
         sa.delete(InboundMessage)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+ReviewStatus = Literal["open", "opted_out", "dismissed"]
 
 
 class PartRead(BaseModel):
@@ -44,3 +47,31 @@ class InboundRead(BaseModel):
     keyword_kind: str
     keyword: str | None
     received_at: datetime
+
+
+class OptoutReviewRead(BaseModel):
+    """A message that may be an opt-out, for a person to decide: `rule` says why it is here
+    (`phrase` under the review policy, `keyword_in_sentence`), `matched` what was read."""
+
+    id: uuid.UUID
+    phone: str
+    destination: str
+    text: str
+    matched: str
+    language: str | None
+    rule: str
+    scope: str
+    brand: str
+    status: ReviewStatus
+    received_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class ReviewDecision(BaseModel):
+    """`opt_out`: the sender asked to stop (announced like a STOP, with one confirmation);
+    `dismiss`: it was no opt-out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["opt_out", "dismiss"]

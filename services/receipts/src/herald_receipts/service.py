@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Final
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald_compliance.keywords import classify
+from herald_compliance.optout import DEFAULT_BRAND, ReplyKind, evaluate, reply_kind_for
 from herald_compliance.phones import InvalidPhone, normalise_phone
+from herald_events import Envelope
+from herald_events.models.campaigns import SmsPriority, SmsRequestedV1
+from herald_events.models.common import Category
 from herald_events.models.dispatcher import GatewayInboundV1, SmsSubmittedV1
 from herald_events.models.receipts import (
     KeywordKind,
@@ -30,12 +33,14 @@ from herald_receipts.domain.provider_ids import (
     match_rank,
     normalise_provider_id,
 )
-from herald_receipts.errors import DeliveryNotFound
-from herald_receipts.models import Delivery, InboundMessage, Submission
+from herald_receipts.errors import DeliveryNotFound, ReviewAlreadyResolved, ReviewNotFound
+from herald_receipts.models import Delivery, InboundMessage, OptoutReview, Submission
+from herald_receipts.settings import OptoutSettings
 
 SMS_DELIVERED: Final = "sms.delivered"
 SMS_INBOUND: Final = "sms.inbound"
 OPTOUT_RECEIVED: Final = "optout.received"
+SMS_REQUESTED: Final = "sms.requested"
 # Event ids derived from what they announce: handling the same input again (a redelivery
 # that slipped past the inbox, a parked receipt replayed) cannot publish twice.
 _EVENT_NAMESPACE: Final = uuid.UUID("0d8f4c55-3f0e-4b8e-9a43-6a1f2f0f7e21")
@@ -281,8 +286,12 @@ async def record_mobile_originated(
     event_id: uuid.UUID,
     caused_by: CausedBy,
     default_region: str,
+    optout: OptoutSettings | None = None,
 ) -> None:
-    """Store the message, announce it, and announce an opt-out in the same transaction."""
+    """Store the message and announce it; in the same transaction, what the opt-out engine
+    read in it: an opt-out (`optout.received`), a review item, and the one reply due (opt-out
+    confirmation or help text, through `sms.requested`)."""
+    optout = optout or OptoutSettings()
     try:
         phone = normalise_phone(inbound.source, default_region, missing_plus=True).e164
     except InvalidPhone:
@@ -291,7 +300,12 @@ async def record_mobile_originated(
         )
         return
     text = inbound.text or ""
-    match = classify(text)
+    result = evaluate(
+        text,
+        policy=optout.policy(),
+        destination=inbound.destination,
+        language_hint=optout.language_hint(phone),
+    )
     inbound_id = _event_id("inbound_message", event_id)
     stored = await repository.add_inbound(
         session,
@@ -301,21 +315,25 @@ async def record_mobile_originated(
             "phone": phone,
             "destination": inbound.destination,
             "text": text,
-            "keyword_kind": match.kind,
-            "keyword": match.keyword,
+            "keyword_kind": result.kind,
+            "keyword": result.matched,
             "route": inbound.route,
             "received_at": inbound.received_at,
         },
     )
     if not stored:
         return
+    review = result.kind == "review"
     message = SmsInboundV1(
         inbound_id=inbound_id,
         phone=phone,
         destination=inbound.destination,
         text=text,
-        keyword=KeywordKind(match.kind),
+        keyword=KeywordKind.NONE if review else KeywordKind(result.kind),
         received_at=inbound.received_at,
+        matched=result.matched,
+        language=result.language,
+        review=review,
     )
     rows = [
         (
@@ -330,30 +348,142 @@ async def record_mobile_originated(
             ),
         )
     ]
-    if match.kind == "opt_out":
-        optout = OptoutReceivedV1(
-            phone=phone,
-            scope=OptoutScope.GLOBAL,
-            source="keyword",
-            keyword=match.keyword,
-            inbound_id=inbound_id,
-            received_at=inbound.received_at,
-        )
+    if result.kind == "opt_out":
+        source = "phrase" if result.rule == "phrase" else "keyword"
         rows.append(
-            (
-                OPTOUT_RECEIVED,
+            _optout_row(
+                outbox,
+                workspace_id,
                 phone,
-                outbox.envelope(
-                    OPTOUT_RECEIVED,
-                    optout,
-                    workspace_id=workspace_id,
-                    event_id=_event_id(OPTOUT_RECEIVED, inbound_id),
-                    **caused_by,
-                ),
+                result.scope or "global",
+                result.brand,
+                source,
+                result.matched,
+                inbound_id,
+                inbound.received_at,
+                caused_by,
             )
         )
+    if review:
+        await repository.add_review(
+            session,
+            {
+                "id": inbound_id,
+                "workspace_id": workspace_id,
+                "phone": phone,
+                "matched": result.matched or "",
+                "language": result.language,
+                "rule": result.rule,
+                "scope": result.scope or "global",
+                "brand": result.brand or "*",
+                "status": "open",
+                "received_at": inbound.received_at,
+            },
+        )
+    reply_kind = reply_kind_for(result)
+    if reply_kind is not None:
+        rows += await _reply(
+            session,
+            outbox,
+            optout,
+            workspace_id,
+            phone,
+            inbound.destination,
+            reply_kind,
+            result.language,
+            inbound_id,
+            inbound.received_at,
+            caused_by,
+        )
     await outbox.add_many(session, rows)
-    log.info("receipts.inbound", phone=mask_phone(phone), keyword=match.kind)
+    log.info("receipts.inbound", phone=mask_phone(phone), keyword=result.kind, rule=result.rule)
+
+
+def _optout_row(
+    outbox: Outbox,
+    workspace_id: str,
+    phone: str,
+    scope: str,
+    brand: str | None,
+    source: str,
+    matched: str | None,
+    inbound_id: uuid.UUID,
+    received_at: datetime,
+    caused_by: CausedBy,
+) -> tuple[str, str, Envelope[Any]]:
+    """`optout.received`; a brand opt-out names its brand, a global one the default brand."""
+    brand_scoped = scope == "brand" and brand not in (None, "*")
+    optout = OptoutReceivedV1(
+        phone=phone,
+        scope=OptoutScope.BRAND if brand_scoped else OptoutScope.GLOBAL,
+        brand=brand if brand_scoped and brand else DEFAULT_BRAND,
+        source=source,
+        keyword=matched,
+        inbound_id=inbound_id,
+        received_at=received_at,
+    )
+    envelope = outbox.envelope(
+        OPTOUT_RECEIVED,
+        optout,
+        workspace_id=workspace_id,
+        event_id=_event_id(OPTOUT_RECEIVED, inbound_id),
+        **caused_by,
+    )
+    return OPTOUT_RECEIVED, phone, envelope
+
+
+async def _reply(
+    session: AsyncSession,
+    outbox: Outbox,
+    optout: OptoutSettings,
+    workspace_id: str,
+    phone: str,
+    short_code: str,
+    kind: ReplyKind,
+    language: str | None,
+    inbound_id: uuid.UUID,
+    at: datetime,
+    caused_by: CausedBy,
+) -> list[tuple[str, str, Envelope[Any]]]:
+    """The one automatic reply, from the short code the handset wrote to, when it is on
+    and none of its kind went to the number within the window (`auto_reply`)."""
+    enabled = optout.confirm if kind == "optout_confirmation" else optout.help_reply
+    if not enabled:
+        return []
+    window = optout.confirmation_window_s if kind == "optout_confirmation" else optout.help_window_s
+    message_id = _event_id("reply", kind, inbound_id)
+    claimed = await repository.claim_reply(
+        session,
+        workspace_id=workspace_id,
+        phone=phone,
+        kind=kind,
+        at=at,
+        window=timedelta(seconds=window),
+        message_id=message_id,
+    )
+    if not claimed:
+        log.info("receipts.reply_skipped", phone=mask_phone(phone), reply=kind)
+        return []
+    reply = optout.replies().render(kind, language, optout.brand_name(short_code))
+    request = SmsRequestedV1(
+        message_id=message_id,
+        phone=phone,
+        text=reply.text,
+        category=Category.TRANSACTIONAL,
+        sender=short_code,
+        expires_at=at + timedelta(seconds=optout.reply_validity_s),
+        priority=SmsPriority.HIGH,
+        reply_kind=kind,
+        in_reply_to=inbound_id,
+    )
+    envelope = outbox.envelope(
+        SMS_REQUESTED,
+        request,
+        workspace_id=workspace_id,
+        event_id=_event_id(SMS_REQUESTED, message_id),
+        **caused_by,
+    )
+    return [(SMS_REQUESTED, phone, envelope)]
 
 
 # ── API ──────────────────────────────────────────────────────────────────────
@@ -381,3 +511,71 @@ async def list_inbound(
         except InvalidPhone as error:
             raise Unprocessable(f"phone: {error}") from error
     return await repository.inbound_page(session, workspace_id, phone, before, limit)
+
+
+async def list_reviews(
+    session: AsyncSession,
+    workspace_id: str,
+    status: str | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[tuple[OptoutReview, InboundMessage]]:
+    return await repository.reviews_page(session, workspace_id, status, before, limit)
+
+
+async def resolve_review(
+    session: AsyncSession,
+    outbox: Outbox,
+    workspace_id: str,
+    review_id: uuid.UUID,
+    decision: Literal["opt_out", "dismiss"],
+    resolved_by: str,
+    optout: OptoutSettings,
+) -> tuple[OptoutReview, InboundMessage]:
+    """A person's decision on a queued message. `opt_out` announces the opt-out (source
+    `review`, dated when the handset sent it) and the confirmation, as a keyword would;
+    the same decision again changes nothing; the other decision afterwards is a conflict."""
+    found = await repository.lock_review(session, workspace_id, review_id)
+    if found is None:
+        raise ReviewNotFound()
+    review, message = found
+    target = "opted_out" if decision == "opt_out" else "dismissed"
+    if review.status == target:
+        return review, message
+    if review.status != "open":
+        raise ReviewAlreadyResolved(review.status)
+    now = _now()
+    review.status, review.resolved_at, review.resolved_by = target, now, resolved_by
+    await repository.flush(session)
+    if decision == "opt_out":
+        caused_by: CausedBy = {}
+        rows = [
+            _optout_row(
+                outbox,
+                workspace_id,
+                review.phone,
+                review.scope,
+                review.brand,
+                "review",
+                review.matched,
+                review.id,
+                message.received_at,
+                caused_by,
+            )
+        ]
+        rows += await _reply(
+            session,
+            outbox,
+            optout,
+            workspace_id,
+            review.phone,
+            message.destination,
+            "optout_confirmation",
+            review.language,
+            review.id,
+            now,
+            caused_by,
+        )
+        await outbox.add_many(session, rows)
+    log.info("receipts.review_resolved", phone=mask_phone(review.phone), decision=decision)
+    return review, message

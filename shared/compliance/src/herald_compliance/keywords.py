@@ -10,6 +10,9 @@ first word is one of the "leading words" (STOP, ARRET): `Stop!!`, `stop merci`, 
 
 `OUI` / `YES` are double-opt-in confirmations, not keywords: they classify as `none` here
 and the consent service interprets them in the context of a pending confirmation.
+
+This is the strict layer. `herald_compliance.optout` builds the opt-out engine on it
+(courtesy words, "reasonable person" phrases, review, scope, replies): receipts calls that.
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ DEFAULT_KEYWORDS: Final[KeywordTable] = {
             "DESABONNER",
             "DÉSABONNER",
             "STOP SMS",
+            "DESINSCRIRE",
+            "DÉSINSCRIRE",
             "DESINSCRIPTION",
+            "DÉSINSCRIPTION",
         ),
         "opt_in": (),
         "help": ("AIDE", "INFO"),
@@ -56,6 +62,7 @@ DEFAULT_KEYWORDS: Final[KeywordTable] = {
             "REVOKE",
             "OPTOUT",
             "OPT OUT",
+            "REMOVE",
         ),
         "opt_in": ("START", "UNSTOP"),
         "help": ("HELP", "INFO"),

@@ -8,10 +8,19 @@ the Basic Multilingual Plane (most emoji) take two UTF-16 code units, a surrogat
 
 `split` never cuts an escape pair or a surrogate pair: a part may therefore hold one unit
 less than the maximum, and `analyse(text).segments == len(split(text))` always.
+
+Accent folding (`fold_to_gsm7`, off unless a campaign switches it on) replaces the characters
+GSM 03.38 lacks by their nearest GSM-7 look-alike, so that one "Forêt" does not halve a
+message's budget: ê→e, â→a, î→i, ô→o, û→u, ë→e, ï→i, œ→oe, ’→', «»“”→", –—→-, …→...
+The characters GSM-7 has natively (é è ù ì ò à É Ç Ä Ö Ñ Ü ä ö ñ ü å Å Ø ø Æ æ ß) are kept,
+and ç becomes Ç (0x09): GSM 03.38 first defined that code as ç, many handsets still draw it
+so, and Ç keeps the word readable where they do not. What has no look-alike (emoji, other
+scripts) stays, so the text stays UCS-2.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -120,6 +129,69 @@ def split(text: str) -> list[str]:
     text fits a single SMS (including the empty text)."""
     encoding = encoding_of(text)
     return _cut(text, _costs(text, encoding), encoding)
+
+
+# Explicit folds first; other characters fall back to their letters without accents when
+# those are GSM-7 (á→a, Ō→O), else they are kept.
+GSM7_FOLDS: Final = {
+    "ç": "Ç",
+    "œ": "oe",
+    "Œ": "OE",
+    "À": "A",
+    "È": "E",
+    "Ì": "I",
+    "Ò": "O",
+    "Ù": "U",
+    "\t": " ",
+    "\u00a0": " ",  # no-break space (French typography before : ; ! ?)
+    "\u202f": " ",  # narrow no-break space
+    "\u2009": " ",  # thin space
+    "\u2007": " ",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u02bc": "'",
+    "\u2032": "'",
+    "`": "'",
+    "´": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "«": '"',
+    "»": '"',
+    "\u2033": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "-",
+}
+
+
+def _fold_char(char: str) -> str:
+    if char in _BASIC_CODES or char in GSM7_EXTENSION:
+        return char
+    folded = GSM7_FOLDS.get(char)
+    if folded is not None:
+        return folded
+    bare = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return bare if bare and is_gsm7(bare) else char
+
+
+def fold_to_gsm7(text: str) -> str:
+    """`text` with every character GSM-7 lacks replaced by its look-alike where one exists
+    (see the module's docstring). A text that was GSM-7 comes back unchanged."""
+    return "".join(_fold_char(char) for char in text)
+
+
+def analyse_for_sending(text: str, *, fold: bool = False) -> tuple[str, SegmentInfo]:
+    """The text that will be sent (folded when the campaign asks for it) and its cost."""
+    sent = fold_to_gsm7(text) if fold else text
+    return sent, analyse(sent)
 
 
 def encode_gsm7(text: str) -> bytes:

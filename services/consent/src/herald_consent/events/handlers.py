@@ -15,7 +15,13 @@ async def on_optout_received(event: Envelope[Any], ctx: HandlerContext) -> None:
     """A STOP keyword (or another channel's opt-out) becomes opt-out entries in the ledger."""
     payload: OptoutReceivedV1 = event.payload
     await service.record_optout_event(
-        ctx.session, ctx.outbox, event.workspace_id, payload, event.event_id, ctx.caused_by()
+        ctx.session,
+        ctx.outbox,
+        event.workspace_id,
+        payload,
+        event.event_id,
+        ctx.caused_by(),
+        event.producer,
     )
 
 
@@ -29,5 +35,11 @@ async def on_consent_declared(event: Envelope[Any], ctx: HandlerContext) -> None
     """An import's declared opt-in becomes evidence in the ledger (herald_consent.declared)."""
     payload: ConsentDeclaredV1 = event.payload
     await declared.record_declared_consent(
-        ctx.session, ctx.outbox, event.workspace_id, payload, event.event_id, ctx.caused_by()
+        ctx.session,
+        ctx.outbox,
+        event.workspace_id,
+        payload,
+        event.event_id,
+        ctx.caused_by(),
+        event.producer,
     )

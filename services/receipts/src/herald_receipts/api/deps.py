@@ -9,3 +9,4 @@ from fastapi import Depends
 from herald_kit.auth import Principal, scope_checker
 
 ReceiptsReader = Annotated[Principal, Depends(scope_checker("receipts:read"))]
+ReceiptsWriter = Annotated[Principal, Depends(scope_checker("receipts:write"))]

@@ -19,7 +19,7 @@ from herald_receipts.settings import get_settings
 router = APIRouter(prefix="/v1/inbound", tags=["inbound"])
 
 
-def _before(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+def cursor_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     if not cursor:
         return None
     values = decode_cursor(cursor)
@@ -41,7 +41,7 @@ async def list_inbound(
         session,
         principal.workspace_id,
         phone,
-        _before(cursor),
+        cursor_position(cursor),
         limit,
         get_settings().default_region,
     )

@@ -26,6 +26,7 @@ async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
             ctx.session, ctx.outbox, event.workspace_id, payload, event.event_id, ctx.caused_by()
         )
     else:
+        settings = get_handler_settings()
         await service.record_mobile_originated(
             ctx.session,
             ctx.outbox,
@@ -33,7 +34,8 @@ async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
             payload,
             event.event_id,
             ctx.caused_by(),
-            get_handler_settings().default_region,
+            settings.default_region,
+            settings.optout,
         )
 
 

@@ -47,7 +47,11 @@ class SmsPriority(StrEnum):
 
 
 class SmsRequestedV1(Payload):
-    """One message to send. `message_id` is deterministic, so re-expansion cannot duplicate."""
+    """One message to send. `message_id` is deterministic, so re-expansion cannot duplicate.
+
+    `reply_kind` is set on the one automatic answer receipts sends to a handset's keyword
+    (`optout_confirmation`, `help`), `in_reply_to` naming the handset's message
+    (`sms.inbound`'s `inbound_id`): a transactional message with no marketing in it."""
 
     message_id: uuid.UUID
     phone: E164
@@ -61,6 +65,8 @@ class SmsRequestedV1(Payload):
     not_before: datetime | None = None
     expires_at: datetime
     priority: SmsPriority = SmsPriority.NORMAL
+    reply_kind: str | None = None
+    in_reply_to: uuid.UUID | None = None
 
 
 class LinkClickedV1(Payload):

@@ -41,7 +41,11 @@ class KeywordKind(StrEnum):
 
 
 class SmsInboundV1(Payload):
-    """A message a handset sent us, after keyword handling."""
+    """A message a handset sent us, after keyword handling (herald_compliance.optout).
+
+    `keyword` is `opt_out` for a keyword or a phrase read as an opt-out; a message queued for
+    a person's review is `none` with `review` true. `matched` is the keyword or phrase that
+    decided and `language` its language (both None for an ordinary message)."""
 
     inbound_id: uuid.UUID
     phone: E164
@@ -49,6 +53,9 @@ class SmsInboundV1(Payload):
     text: str
     keyword: KeywordKind
     received_at: datetime
+    matched: str | None = None
+    language: str | None = None
+    review: bool = False
 
 
 class OptoutScope(StrEnum):
@@ -57,7 +64,8 @@ class OptoutScope(StrEnum):
 
 
 class OptoutReceivedV1(Payload):
-    """A recipient asked to stop: by keyword, or through the API."""
+    """A recipient asked to stop: by keyword, or through the API. `source` is `keyword`, `phrase`
+    (a sentence read as an opt-out) or `review` (a person decided on a queued message)."""
 
     phone: E164
     scope: OptoutScope = OptoutScope.GLOBAL
