@@ -28,10 +28,9 @@ class Contact(Base):
         sa.CheckConstraint(
             "timezone_source IN ('explicit', 'phone_prefix', 'unknown')", name="timezone_source"
         ),
-        # Segment filters (migration c0a2 says which filter each index serves).
+        # Segment filters (migration c0a2 says which filter each index serves; c0a5 why
+        # country and lifecycle have none).
         sa.Index("ix_contact_workspace_id_id", "workspace_id", "id"),
-        sa.Index("ix_contact_workspace_id_country", "workspace_id", "country"),
-        sa.Index("ix_contact_workspace_id_lifecycle", "workspace_id", "lifecycle"),
         sa.Index("ix_contact_workspace_id_created_at", "workspace_id", "created_at"),
         sa.Index("ix_contact_workspace_id_last_order_at", "workspace_id", "last_order_at"),
         sa.Index("ix_contact_workspace_id_last_click_at", "workspace_id", "last_click_at"),
