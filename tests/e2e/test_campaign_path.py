@@ -47,7 +47,10 @@ class TestCampaign:
         assert stats["delivered"] + stats["undelivered"] + stats["expired"] == 2
 
         to_alice = await simulator.submits_to(alice)
-        assert [s["text"] for s in to_alice] == ["Bonjour Élodie, -10% avec le code E2E"]
+        # Campaigns ends every marketing text with the opt-out mention (the stack's short code).
+        assert [s["text"] for s in to_alice] == [
+            "Bonjour Élodie, -10% avec le code E2E STOP au 36111"
+        ]
         assert len(await simulator.submits_to(chloe)) == 1
         assert await simulator.submits_to(bruno) == []
 
@@ -95,4 +98,20 @@ class TestStop:
             seconds=WAIT,
             what="the second campaign's messages to be final",
         )
-        assert len(await simulator.submits_to(phone)) == 1
+        # The STOP's confirmation (from the short code) passes the opted-out rule: the one
+        # message the rules expect after a STOP. Nothing promotional follows it.
+        confirmations = await eventually(
+            lambda: _from_short_code(simulator, phone),
+            seconds=WAIT,
+            what="the STOP confirmation to reach the phone",
+        )
+        submits = await simulator.submits_to(phone)
+        promotional = [s for s in submits if s["source"] == "HERALD"]
+        assert [s["text"] for s in promotional] == ["Promo Stéphane STOP au 36111"]
+        assert len(confirmations) == 1
+        assert "désinscription" in confirmations[0]["text"]
+        assert len(submits) == 2
+
+
+async def _from_short_code(simulator: Simulator, phone: str) -> list[dict[str, Any]]:
+    return [s for s in await simulator.submits_to(phone) if s["source"] == "36111"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from herald_compliance.rule_packs import CountryDefaultPack
+from herald_compliance.rule_packs.windows import EVERY_DAY
+from herald_dispatcher.domain.sending_rules import RuleSet
 from herald_dispatcher.main import create_app
 from herald_dispatcher.sender import Sender
+from herald_dispatcher.sending_rules import WorkspaceRules
 from herald_dispatcher.settings import (
     DispatcherSettings,
     SenderSettings,
@@ -69,7 +74,7 @@ async def engine(service_dsn: str) -> AsyncIterator[AsyncEngine]:
         await connection.execute(
             sa.text(
                 "TRUNCATE message, consent_view, campaign_view, erased_contact, erased_optout,"
-                " outbox, inbox"
+                " sending_rules, outbox, inbox"
             )
         )
     yield engine
@@ -131,6 +136,23 @@ def dispatcher_settings(
 
 SenderFactory = Callable[..., Any]
 
+# Every country, every day, all day: tests that are not about the sending hours must not
+# depend on the hour or the day they run at.
+ALWAYS_OPEN = RuleSet(
+    packs=(
+        CountryDefaultPack(
+            name="always-open",
+            version="test",
+            effective_from=date(2000, 1, 1),
+            source="tests",
+            opens=time(0),
+            closes=time.max,
+            weekdays=EVERY_DAY,
+            holidays=False,
+        ),
+    )
+)
+
 
 @pytest.fixture
 def run_sender(
@@ -140,12 +162,26 @@ def run_sender(
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
 ) -> SenderFactory:
-    """`async with run_sender(window=10) as sender:` a sender bound to the simulator."""
+    """`async with run_sender(window=10) as sender:` a sender bound to the simulator. Its
+    sending rules are ALWAYS_OPEN unless `rules=` (tests of the hours give theirs and a
+    `clock=`)."""
 
     @asynccontextmanager
-    async def running(**smpp: Any) -> AsyncIterator[Sender]:
+    async def running(
+        *,
+        clock: Callable[[], datetime] | None = None,
+        rules: WorkspaceRules | None = None,
+        **smpp: Any,
+    ) -> AsyncIterator[Sender]:
         settings = dispatcher_settings(service_dsn, kafka_broker.bootstrap, smsc, **smpp)
-        sender = Sender(settings, engine, sessions, Outbox(producer="dispatcher"))
+        sender = Sender(
+            settings,
+            engine,
+            sessions,
+            Outbox(producer="dispatcher"),
+            clock=clock or (lambda: datetime.now(UTC)),
+            rules=rules or WorkspaceRules(ALWAYS_OPEN),
+        )
         stopping = asyncio.Event()
         task = asyncio.create_task(sender.run(stopping))
         try:

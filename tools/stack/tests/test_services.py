@@ -107,3 +107,19 @@ def test_infra_ports_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert (infra.pg_port, infra.kafka_port) == (45432, 19092)
     assert infra.db_url("x") == "postgresql+asyncpg://postgres@127.0.0.1:45432/x"
+
+
+def test_the_local_sending_rules_and_short_code_are_valid_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from herald_campaigns.settings import MentionSettings
+    from herald_dispatcher.settings import ComplianceSettings
+
+    monkeypatch.delenv("HERALD_DISPATCHER_COMPLIANCE__PACKS", raising=False)
+    dispatcher = service_env(by_name("dispatcher"), "consumer", INFRA)
+    campaigns = service_env(by_name("campaigns"), "consumer", INFRA)
+    packs = ComplianceSettings.model_validate_json(
+        '{"packs": ' + dispatcher["HERALD_DISPATCHER_COMPLIANCE__PACKS"] + "}"
+    ).packs
+    assert [p.name for p in packs] == ["default"]
+    assert MentionSettings(short_code=campaigns["HERALD_CAMPAIGNS_MENTION__SHORT_CODE"])

@@ -29,6 +29,7 @@ from herald_campaigns.contacts_client import (
     TransientSnapshotError,
 )
 from herald_campaigns.domain.audience import AudienceScope, Recipient, scope_of
+from herald_campaigns.domain.mention import MentionPolicy
 from herald_campaigns.service import ChunkOutcome, ClaimedJob
 from herald_campaigns.settings import CampaignsSettings, ExpansionSettings
 from herald_kit.db import transaction
@@ -65,7 +66,9 @@ class Expander:
         contacts: ContactsClient,
         settings: ExpansionSettings,
         stopping: asyncio.Event | None = None,
+        mention: MentionPolicy | None = None,
     ) -> None:
+        self.mention = mention or MentionPolicy()
         self.sessions = sessions
         self.outbox = outbox
         self.contacts = contacts
@@ -195,7 +198,14 @@ class Expander:
     ) -> ChunkOutcome:
         async with transaction(self.sessions) as session:
             result = await service.apply_chunk(
-                session, self.outbox, job, progress.cursor, recipients, last_id, final=final
+                session,
+                self.outbox,
+                job,
+                progress.cursor,
+                recipients,
+                last_id,
+                final=final,
+                mention=self.mention,
             )
         if result.outcome in (ChunkOutcome.CONTINUE, ChunkOutcome.FINISHED):
             progress.cursor = last_id
@@ -236,7 +246,12 @@ async def run_expansion(resources: WorkerResources) -> None:
     contacts = ContactsClient(settings.contacts)
     try:
         expander = Expander(
-            resources.sessions, resources.outbox, contacts, settings.expansion, resources.stopping
+            resources.sessions,
+            resources.outbox,
+            contacts,
+            settings.expansion,
+            resources.stopping,
+            settings.mention.policy(),
         )
         await expander.run()
     finally:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald_campaigns import repository
 from herald_campaigns.contacts_client import ContactsCallError
 from herald_campaigns.domain.audience import Recipient, plan_messages, scope_of
+from herald_campaigns.domain.mention import MentionPolicy
 from herald_campaigns.domain.messages import (
     requested_event_id,
     scheduled_event_id,
@@ -329,6 +330,7 @@ async def apply_chunk(
     last_contact_id: uuid.UUID | None,
     *,
     final: bool,
+    mention: MentionPolicy | None = None,
 ) -> ChunkResult:
     """One chunk of the audience, atomically: the messages of the contacts who may receive
     the campaign, the job's cursor moved to `last_contact_id` (the last contact streamed,
@@ -363,6 +365,7 @@ async def apply_chunk(
             campaign.category,
             campaign.brand,
         ),
+        short_code=(mention or MentionPolicy()).short_code(job.workspace_id),
     )
     expires_at = campaign.expires_at or (now + timedelta(hours=campaign.expires_in_hours))
     rows = []

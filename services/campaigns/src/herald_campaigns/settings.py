@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from herald_campaigns.domain.mention import MentionPolicy
 from herald_kit.settings import (
     HttpServerSettings,
     ServiceSettings,
@@ -43,6 +44,21 @@ class ExpansionSettings(BaseModel):
     backoff_max: float = Field(default=30.0, gt=0)
 
 
+class MentionSettings(BaseModel):
+    """The STOP mention of marketing texts (`HERALD_CAMPAIGNS_MENTION__SHORT_CODE`: the short
+    code handsets reply to; `__SHORT_CODES`: JSON workspace -> short code, for workspaces
+    with their own). French recipients need one (`STOP au 36111`); without it their texts
+    are sent as written."""
+
+    short_code: str | None = Field(default=None, pattern=r"^[0-9]{4,6}$")
+    short_codes: dict[str, Annotated[str, Field(pattern=r"^[0-9]{4,6}$")]] = Field(
+        default_factory=dict
+    )
+
+    def policy(self) -> MentionPolicy:
+        return MentionPolicy(self.short_code, dict(self.short_codes))
+
+
 class CampaignsSettings(ServiceSettings):
     service_name: ClassVar[str] = "campaigns"
     model_config = settings_config("campaigns")
@@ -51,6 +67,7 @@ class CampaignsSettings(ServiceSettings):
     health: HttpServerSettings = HttpServerSettings(port=8203)
     contacts: ContactsApiSettings
     expansion: ExpansionSettings = ExpansionSettings()
+    mention: MentionSettings = MentionSettings()
 
 
 @lru_cache

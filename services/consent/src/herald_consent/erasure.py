@@ -6,7 +6,9 @@ herald_compliance.pseudonyms), and the evidence fields that identify the person 
 user agent) are dropped; the wording, the source and the dates stay, as proof of what was
 asked and answered (Art. 17(3)(b) and (e)). Opt-out states are kept under the pseudonym so
 that the opt-out is still honoured (Art. 21(3)); opt-in states are dropped: a number that
-comes back must be asked again. Idempotency answers quoting the number are deleted.
+comes back must be asked again. Idempotency answers quoting the number are deleted, and so
+are its double opt-in requests, pending or answered (a confirmed one's evidence is in the
+ledger entry it wrote).
 
 The ledger's trigger refuses every UPDATE and DELETE; the migration c1a2 opens exactly one
 path, the SECURITY DEFINER function `consent_entry_pseudonymise`, which may only swap the
@@ -51,6 +53,7 @@ class Forgotten:
     opt_outs_kept: int
     opt_ins_dropped: int
     requests_deleted: int
+    double_opt_ins_deleted: int
 
 
 async def forget_number(session: AsyncSession, workspace_id: str, phone: str) -> Forgotten:
@@ -63,7 +66,8 @@ async def forget_number(session: AsyncSession, workspace_id: str, phone: str) ->
     opt_ins = await repository.delete_states(session, workspace_id, phone, OPTED_IN)
     opt_outs = await repository.rename_states(session, workspace_id, phone, pseudonym)
     requests = await repository.delete_requests_naming(session, workspace_id, phone)
-    forgotten = Forgotten(entries, opt_outs, opt_ins, requests)
+    double_opt_ins = await repository.delete_requests_of(session, workspace_id, phone)
+    forgotten = Forgotten(entries, opt_outs, opt_ins, requests, double_opt_ins)
     log.info(
         "consent.erased",
         phone=mask_phone(phone),
@@ -71,6 +75,7 @@ async def forget_number(session: AsyncSession, workspace_id: str, phone: str) ->
         opt_outs_kept=opt_outs,
         opt_ins_dropped=opt_ins,
         requests_deleted=requests,
+        double_opt_ins_deleted=double_opt_ins,
     )
     return forgotten
 

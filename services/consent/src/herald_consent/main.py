@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from herald_consent.api import consents, ledger, optouts
+from herald_consent.api import consents, double_opt_in, ledger, optouts
 from herald_consent.settings import get_settings
 from herald_kit.app import create_service_app
 
@@ -13,9 +13,9 @@ def create_app() -> FastAPI:
     return create_service_app(
         service="consent",
         settings=get_settings(),
-        routers=[consents.router, optouts.router, ledger.router],
+        routers=[double_opt_in.router, consents.router, optouts.router, ledger.router],
         description=(
             "Consent: the append-only, hash-chained SMS consent ledger, with evidence, "
-            "and opt-outs."
+            "opt-outs and double opt-in."
         ),
     )

@@ -87,3 +87,41 @@ class ConsentState(Base):
         UUID(as_uuid=True), sa.ForeignKey("consent_entry.id")
     )
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class DoubleOptInRequest(Base):
+    """A double opt-in waiting for its answer (herald_consent.double_opt_in): the evidence of
+    the request, the confirmation SMS sent, and how it was answered. `status` is pending,
+    confirmed or superseded (a newer request for the same number, purpose and brand); a
+    pending request past `expires_at` is expired. The link token is kept as its SHA-256."""
+
+    __tablename__ = "double_opt_in_request"
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('marketing', 'transactional')", name="purpose"),
+        sa.CheckConstraint("status IN ('pending', 'confirmed', 'superseded')", name="status"),
+        sa.Index(
+            "ix_double_opt_in_request_workspace_id_phone", "workspace_id", "phone", "created_at"
+        ),
+        sa.UniqueConstraint("token_hash", name="uq_double_opt_in_request_token_hash"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(sa.Text)
+    phone: Mapped[str] = mapped_column(sa.Text)
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    brand: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(sa.Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    requested_by: Mapped[str] = mapped_column(sa.Text)
+    token_hash: Mapped[str] = mapped_column(sa.Text)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    sender: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)  # the SMS as sent, link token masked
+    status: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    confirmation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    ledger_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("consent_entry.id")
+    )

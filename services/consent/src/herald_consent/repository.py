@@ -17,6 +17,7 @@ from herald_consent.models import (
     ConsentChainHead,
     ConsentEntry,
     ConsentState,
+    DoubleOptInRequest,
 )
 
 
@@ -156,6 +157,98 @@ async def entries_of(
     return (await session.scalars(query)).all()
 
 
+async def key_history(
+    session: AsyncSession, workspace_id: str, phone: str, purpose: str, brand: str
+) -> list[str]:
+    """The actions of one (phone, purpose, brand) in chain order, oldest first."""
+    query = (
+        sa.select(ConsentEntry.action)
+        .where(
+            ConsentEntry.workspace_id == workspace_id,
+            ConsentEntry.phone == phone,
+            ConsentEntry.purpose == purpose,
+            ConsentEntry.brand == brand,
+        )
+        .order_by(ConsentEntry.seq)
+    )
+    return list((await session.scalars(query)).all())
+
+
+# ── double opt-in (herald_consent.double_opt_in) ─────────────────────────────
+async def supersede_pending_requests(
+    session: AsyncSession, workspace_id: str, phone: str, purpose: str, brand: str
+) -> int:
+    result = await session.execute(
+        sa.update(DoubleOptInRequest)
+        .where(
+            DoubleOptInRequest.workspace_id == workspace_id,
+            DoubleOptInRequest.phone == phone,
+            DoubleOptInRequest.purpose == purpose,
+            DoubleOptInRequest.brand == brand,
+            DoubleOptInRequest.status == "pending",
+        )
+        .values(status="superseded")
+        .returning(DoubleOptInRequest.id),
+        execution_options={"synchronize_session": False},
+    )
+    return len(result.all())
+
+
+def add_request(session: AsyncSession, request: DoubleOptInRequest) -> None:
+    session.add(request)
+
+
+async def get_request(
+    session: AsyncSession, workspace_id: str, request_id: uuid.UUID
+) -> DoubleOptInRequest | None:
+    query = sa.select(DoubleOptInRequest).where(
+        DoubleOptInRequest.workspace_id == workspace_id, DoubleOptInRequest.id == request_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_request_by_token(
+    session: AsyncSession, token_hash: str
+) -> DoubleOptInRequest | None:
+    """The request a link token belongs to (any workspace: the token is the credential),
+    locked until the transaction ends, so a link and a reply cannot both confirm it."""
+    query = (
+        sa.select(DoubleOptInRequest)
+        .where(DoubleOptInRequest.token_hash == token_hash)
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_latest_pending_request(
+    session: AsyncSession, workspace_id: str, phone: str, before: datetime
+) -> DoubleOptInRequest | None:
+    """The number's newest pending request made at or before `before`, locked."""
+    query = (
+        sa.select(DoubleOptInRequest)
+        .where(
+            DoubleOptInRequest.workspace_id == workspace_id,
+            DoubleOptInRequest.phone == phone,
+            DoubleOptInRequest.status == "pending",
+            DoubleOptInRequest.created_at <= before,
+        )
+        .order_by(DoubleOptInRequest.created_at.desc(), DoubleOptInRequest.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def delete_requests_of(session: AsyncSession, workspace_id: str, phone: str) -> int:
+    result = await session.execute(
+        sa.delete(DoubleOptInRequest)
+        .where(DoubleOptInRequest.workspace_id == workspace_id, DoubleOptInRequest.phone == phone)
+        .returning(DoubleOptInRequest.id),
+        execution_options={"synchronize_session": False},
+    )
+    return len(result.all())
+
+
 # ── erasure (herald_consent.erasure) ─────────────────────────────────────────
 async def pseudonymise_entries(
     session: AsyncSession,
@@ -250,6 +343,7 @@ async def delete_requests_naming(session: AsyncSession, workspace_id: str, phone
             sa.or_(
                 answer.contains({"entry": {"phone": phone}}),
                 answer.contains({"entries": [{"phone": phone}]}),
+                answer.contains({"phone": phone}),  # a double opt-in request's answer
             ),
         )
         .returning(IDEMPOTENT_REQUEST.c.key)

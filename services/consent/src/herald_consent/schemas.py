@@ -202,3 +202,56 @@ class LedgerVerification(BaseModel):
     entries_checked: int
     chain_head: ChainHeadRead | None
     broken: ChainBreakRead | None
+
+
+class RequestSource(StrEnum):
+    """Where a double opt-in was asked for."""
+
+    WEB_FORM = "web_form"
+    APP = "app"
+    POINT_OF_SALE = "point_of_sale"
+    API = "api"
+    OTHER = "other"
+
+
+class DoubleOptInEvidence(EvidenceIn):
+    """What the person saw and did when asking (the same rules as an opt-in's evidence),
+    and the page it happened on."""
+
+    page_url: str | None = Field(default=None, max_length=2000)
+
+
+class DoubleOptInCreate(BaseModel):
+    """Ask a number to confirm an SMS opt-in: a confirmation SMS goes out, and the opt-in is
+    recorded only when the handset answers OUI / YES or opens the link in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=3, max_length=40, examples=["06 12 34 56 78"])
+    channel: Channel = "sms"
+    purpose: Purpose
+    brand: Brand = "default"
+    # Language of the confirmation SMS (`fr`, `en`, `en-GB`...); the default one otherwise.
+    language: str | None = Field(default=None, max_length=35, examples=["fr"])
+    source: RequestSource = RequestSource.WEB_FORM
+    evidence: DoubleOptInEvidence
+
+
+class DoubleOptInRead(BaseModel):
+    """A double opt-in request: `pending` (waiting for its answer), `confirmed`, `expired`
+    (no answer in time) or `superseded` (a newer request for the same number, purpose and
+    brand replaced it). `ledger_entry_id` is the opt-in its confirmation wrote."""
+
+    id: uuid.UUID
+    phone: str
+    purpose: str
+    brand: str
+    language: str
+    status: Literal["pending", "confirmed", "expired", "superseded"]
+    requested_at: datetime
+    expires_at: datetime
+    confirmed_at: datetime | None
+    confirmed_by: Literal["reply", "link"] | None
+    ledger_entry_id: uuid.UUID | None
+    message_id: uuid.UUID
+    sender: str

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from herald_kit.db import make_metadata
 
 metadata = make_metadata()
 
-MESSAGE_STATUSES = ("queued", "submitting", "submitted", "suppressed", "failed", "in_doubt")
+MESSAGE_STATUSES = (
+    "queued",
+    "held",
+    "submitting",
+    "submitted",
+    "suppressed",
+    "failed",
+    "in_doubt",
+)
 
 
 class Base(DeclarativeBase):
@@ -26,7 +35,8 @@ class Message(Base):
     __tablename__ = "message"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('queued', 'submitting', 'submitted', 'suppressed', 'failed', 'in_doubt')",
+            "status IN ('queued', 'held', 'submitting', 'submitted', 'suppressed', 'failed',"
+            " 'in_doubt')",
             name="status",
         ),
         sa.Index("ix_message_status_next_attempt_at", "status", "next_attempt_at"),
@@ -39,6 +49,16 @@ class Message(Base):
         sa.Index("ix_message_workspace_id_campaign_id", "workspace_id", "campaign_id"),
         # An erasure finds the number's messages (herald_dispatcher.erasure).
         sa.Index("ix_message_workspace_id_phone", "workspace_id", "phone"),
+        # The sweeper finds held messages whose time has come.
+        sa.Index("ix_message_held", "held_until", postgresql_where=sa.text("status = 'held'")),
+        # Frequency caps count a contact's recent sends.
+        sa.Index(
+            "ix_message_sent",
+            "workspace_id",
+            "phone",
+            "sent_at",
+            postgresql_where=sa.text("sent_at IS NOT NULL"),
+        ),
     )
 
     message_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -65,7 +85,29 @@ class Message(Base):
     suppression_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The sender instance that marked the row `submitting` (to tell its crash apart).
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # `reply_kind` of sms.requested (`optout_confirmation` passes the opted-out rule).
+    reply_kind: Mapped[str | None] = mapped_column(sa.Text)
+    # The campaign's answer to a frequency cap: `postpone` or `skip`.
+    cap_policy: Mapped[str] = mapped_column(sa.Text, server_default="postpone")
+    # Sending rules: until when a `held` message waits, the rule and why (kept after the
+    # release, for the audit), and when the gate let the message go (caps count it).
+    held_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    hold_reason: Mapped[str | None] = mapped_column(sa.Text)
+    rule: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SendingRules(Base):
+    """A workspace's own sending rules (`PUT /v1/sending-rules`), checked when saved;
+    workspaces without a row follow the deployment's (settings `compliance`)."""
+
+    __tablename__ = "sending_rules"
+
+    workspace_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    packs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    caps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 

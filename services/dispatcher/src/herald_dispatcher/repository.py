@@ -18,6 +18,7 @@ from herald_dispatcher.models import (
     ErasedContact,
     ErasedOptout,
     Message,
+    SendingRules,
 )
 
 MESSAGE: Final = cast(sa.Table, Message.__table__)
@@ -41,8 +42,13 @@ CLAIMED_COLUMNS: Final = tuple(
         "segments",
         "encoding",
         "attempts",
+        "priority",
+        "reply_kind",
+        "cap_policy",
     )
 )
+# Statuses of messages the gate let go: frequency caps count them.
+SENT_STATUSES: Final = ("submitting", "submitted", "in_doubt")
 
 
 def sender_lock_key(sender_id: uuid.UUID) -> int:
@@ -222,6 +228,7 @@ async def mark_submitting(
             status="submitting",
             claimed_by=sender_id,
             attempts=MESSAGE.c.attempts + 1,
+            sent_at=now,
             updated_at=now,
         )
     )
@@ -239,15 +246,140 @@ async def mark_suppressed(
     )
 
 
-async def mark_held(
+async def recheck_later(
     session: AsyncSession, ids: Sequence[uuid.UUID], until: datetime, now: datetime
 ) -> None:
+    """Leave queued messages (of a paused campaign) to be looked at again at `until`."""
     if ids:
         await session.execute(
             sa.update(MESSAGE)
             .where(MESSAGE.c.message_id.in_(ids))
             .values(next_attempt_at=until, updated_at=now)
         )
+
+
+async def mark_held(
+    session: AsyncSession,
+    rows: Sequence[tuple[uuid.UUID, datetime, str, str | None]],
+    now: datetime,
+) -> None:
+    """Held by the sending rules: `(message_id, held_until, reason, rule)`."""
+    await _execute_many(
+        session,
+        sa.update(MESSAGE)
+        .where(_by_id(), MESSAGE.c.status == "queued")
+        .values(
+            status="held",
+            held_until=sa.bindparam("b_until"),
+            next_attempt_at=sa.bindparam("b_until"),
+            hold_reason=sa.bindparam("b_reason"),
+            rule=sa.bindparam("b_rule"),
+            updated_at=now,
+        ),
+        [
+            {"b_message_id": message_id, "b_until": until, "b_reason": reason, "b_rule": rule}
+            for message_id, until, reason, rule in rows
+        ],
+    )
+
+
+async def release_held(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Put up to `limit` held messages whose `held_until` has come back in the queue (they
+    are decided again when claimed); how many. Locked rows are another sweeper's."""
+    due = (
+        sa.select(MESSAGE.c.message_id)
+        .where(MESSAGE.c.status == "held", MESSAGE.c.held_until <= now)
+        .order_by(MESSAGE.c.held_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        sa.update(MESSAGE)
+        .where(MESSAGE.c.message_id.in_(due))
+        .values(status="queued", next_attempt_at=now, updated_at=now)
+        .returning(MESSAGE.c.message_id)
+    )
+    return len(result.all())
+
+
+async def release_campaign(
+    session: AsyncSession, workspace_id: str, campaign_id: uuid.UUID, now: datetime
+) -> int:
+    """Put a campaign's held messages back in the queue at once (it was cancelled: the
+    next claim suppresses them)."""
+    result = await session.execute(
+        sa.update(MESSAGE)
+        .where(
+            MESSAGE.c.workspace_id == workspace_id,
+            MESSAGE.c.campaign_id == campaign_id,
+            MESSAGE.c.status == "held",
+        )
+        .values(status="queued", next_attempt_at=now, updated_at=now)
+        .returning(MESSAGE.c.message_id)
+    )
+    return len(result.all())
+
+
+async def recent_sends(
+    session: AsyncSession, keys: Iterable[tuple[str, str]], since: datetime
+) -> Sequence[sa.Row[Any]]:
+    """`(workspace_id, phone, sent_at, category, campaign_id)` of the messages the gate let
+    go to `(workspace_id, phone)` pairs after `since`: the history frequency caps count."""
+    pairs = set(keys)
+    if not pairs:
+        return []
+    query = sa.select(
+        MESSAGE.c.workspace_id,
+        MESSAGE.c.phone,
+        MESSAGE.c.sent_at,
+        MESSAGE.c.category,
+        MESSAGE.c.campaign_id,
+    ).where(
+        sa.tuple_(MESSAGE.c.workspace_id, MESSAGE.c.phone).in_(sorted(pairs)),
+        MESSAGE.c.sent_at > since,
+        MESSAGE.c.status.in_(SENT_STATUSES),
+    )
+    return (await session.execute(query)).all()
+
+
+async def sending_rules_of(
+    session: AsyncSession, workspace_ids: Iterable[str]
+) -> dict[str, SendingRules]:
+    ids = sorted(set(workspace_ids))
+    if not ids:
+        return {}
+    rows = (
+        await session.scalars(sa.select(SendingRules).where(SendingRules.workspace_id.in_(ids)))
+    ).all()
+    return {row.workspace_id: row for row in rows}
+
+
+async def put_sending_rules(
+    session: AsyncSession,
+    workspace_id: str,
+    packs: list[dict[str, Any]],
+    caps: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    statement = insert(SendingRules).values(
+        workspace_id=workspace_id, packs=packs, caps=caps, updated_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[SendingRules.workspace_id],
+            set_={"packs": packs, "caps": caps, "updated_at": now},
+        )
+    )
+
+
+async def delete_sending_rules(session: AsyncSession, workspace_id: str) -> bool:
+    result = await session.execute(
+        sa.delete(SendingRules)
+        .where(SendingRules.workspace_id == workspace_id)
+        .returning(SendingRules.workspace_id)
+    )
+    return result.first() is not None
 
 
 # The sender that wrote `submitting` settles its own rows; after a crash another sender may
@@ -395,7 +527,7 @@ async def suppress_queued_of(
         .where(
             MESSAGE.c.workspace_id == workspace_id,
             MESSAGE.c.phone == phone,
-            MESSAGE.c.status == "queued",
+            MESSAGE.c.status.in_(("queued", "held")),
         )
         .values(status="suppressed", suppression_reason=reason, updated_at=now)
         .returning(MESSAGE.c.message_id, MESSAGE.c.campaign_id, MESSAGE.c.category)

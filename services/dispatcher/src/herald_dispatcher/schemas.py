@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-MessageStatus = Literal["queued", "submitting", "submitted", "suppressed", "failed", "in_doubt"]
+from herald_dispatcher.rules_config import SendingRulesConfig
+
+MessageStatus = Literal[
+    "queued", "held", "submitting", "submitted", "suppressed", "failed", "in_doubt"
+]
 
 
 class MessageRead(BaseModel):
     """A message in the ledger. `in_doubt`: written to the gateway, never answered; it is
-    not re-sent automatically."""
+    not re-sent automatically. `held`: the sending hours or a frequency cap keep it until
+    `held_until` (`rule` and `hold_reason` say which and why; kept after the release)."""
 
     message_id: uuid.UUID
     campaign_id: uuid.UUID | None
@@ -28,6 +33,9 @@ class MessageRead(BaseModel):
     expires_at: datetime
     status: MessageStatus
     suppression_reason: str | None
+    held_until: datetime | None = None
+    hold_reason: str | None = None
+    rule: str | None = None
     route: str | None
     provider_message_ids: list[str]
     segments: int
@@ -50,3 +58,18 @@ class RouteRead(BaseModel):
     window: int
     rate_per_second: float
     source_addr_default: str
+
+
+class SendingRulesWrite(SendingRulesConfig):
+    """A workspace's sending rules: the rule packs tried in order for each recipient (the
+    first covering the number's country applies; a country none covers falls to the
+    deployment's packs) and its frequency caps. An unknown pack or option is a 422."""
+
+
+class SendingRulesRead(BaseModel):
+    source: Literal["workspace", "deployment"] = Field(
+        description="`workspace`: saved with PUT; `deployment`: the configured default"
+    )
+    packs: list[dict[str, Any]]
+    caps: list[dict[str, Any]]
+    updated_at: datetime | None = None

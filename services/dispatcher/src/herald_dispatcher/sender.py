@@ -24,7 +24,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -56,6 +56,7 @@ from herald_dispatcher.gateway.smpp_client import (
     SubmitResponse,
     open_session,
 )
+from herald_dispatcher.sending_rules import WorkspaceRules
 from herald_dispatcher.service import Outgoing
 from herald_dispatcher.settings import DispatcherSettings
 from herald_kit.db import transaction
@@ -71,11 +72,15 @@ MESSAGES = Counter(
 SUPPRESSED = Counter(
     "herald_dispatcher_suppressed_total", "Messages stopped by the gate", ["route"]
 )
+RELEASED = Counter(
+    "herald_dispatcher_released_total", "Held messages put back in the queue", ["route"]
+)
 INBOUND = Counter("herald_dispatcher_inbound_total", "deliver_sm received and stored", ["route"])
 BIND_UP = Gauge("herald_dispatcher_bind_up", "1 while the route's SMPP bind is up", ["route"])
 IN_FLIGHT = Gauge("herald_dispatcher_in_flight", "Messages claimed and not yet settled", ["route"])
 
 MAX_PART_RETRIES = 5
+RELEASE_BATCH = 1000
 INBOUND_BATCH = 500
 SETTLE_GATHER_S = 0.002
 
@@ -111,7 +116,12 @@ class Sender:
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
+        clock: Callable[[], datetime] = _now,
+        rules: WorkspaceRules | None = None,
     ) -> None:
+        # `clock` is the gate's `now` (sending hours, holds, expiry): tests inject one.
+        self.clock = clock
+        self.rules = rules or WorkspaceRules.from_settings(settings.compliance)
         self.smpp = settings.smpp
         self.tuning = settings.sender
         self.erasure_key = settings.erasure.key.get_secret_value().encode()
@@ -151,6 +161,7 @@ class Sender:
             asyncio.create_task(self._settle_loop(), name="dispatcher-settle"),
             asyncio.create_task(self._inbound_loop(), name="dispatcher-inbound"),
             asyncio.create_task(self._sweep_loop(), name="dispatcher-sweep"),
+            asyncio.create_task(self._release_loop(), name="dispatcher-release"),
         ]
         log.info("dispatcher.sender_started", route=self.route, sender_id=str(self.sender_id))
         try:
@@ -212,7 +223,7 @@ class Sender:
 
     async def _recover(self) -> None:
         async with transaction(self.sessions) as session:
-            count = await service.recover_abandoned(session, self.sender_id, _now())
+            count = await service.recover_abandoned(session, self.sender_id, self.clock())
         if count:
             self.in_doubt_total += count
             MESSAGES.labels(self.route, "in_doubt").inc(count)
@@ -226,6 +237,23 @@ class Sender:
                 await self._recover()
             except Exception as error:
                 log.warning("dispatcher.sweep_failed", error=repr(error))
+
+    async def _release_loop(self) -> None:
+        """Held messages whose hold ended go back to the queue (crash-safe: the hold is a
+        row, any sender releases it); the claim then decides them again."""
+        while not self._stopping.is_set():
+            try:
+                while True:
+                    async with transaction(self.sessions) as db:
+                        count = await service.release_held(db, self.clock(), RELEASE_BATCH)
+                    if count:
+                        RELEASED.labels(self.route).inc(count)
+                        log.info("dispatcher.held_released", route=self.route, count=count)
+                    if count < RELEASE_BATCH:
+                        break
+            except Exception as error:
+                log.warning("dispatcher.release_failed", error=repr(error))
+            await self._sleep(self.tuning.release_interval_s)
 
     # ── the bind ──────────────────────────────────────────────────────────────
     async def _bind_loop(self) -> None:
@@ -287,7 +315,7 @@ class Sender:
             # After a batch the gate stopped entirely, look further ahead: suppressing a
             # cancelled campaign must not crawl at one window per transaction.
             claim_limit = allowance if self._send_everything_claimed else self.tuning.max_claim
-            now = _now()
+            now = self.clock()
             try:
                 async with transaction(self.sessions) as db:
                     result = await service.claim_batch(
@@ -299,6 +327,7 @@ class Sender:
                         now=now,
                         hold_until=now + timedelta(seconds=self.tuning.hold_recheck_s),
                         erasure_key=self.erasure_key,
+                        rules=self.rules,
                     )
             except Exception as error:
                 log.warning("dispatcher.claim_failed", error=repr(error), retry_in=backoff)
@@ -424,7 +453,12 @@ class Sender:
             try:
                 async with transaction(self.sessions) as db:
                     settled = await service.settle(
-                        db, self.outbox, batch, route=self.route, policy=self.policy, now=_now()
+                        db,
+                        self.outbox,
+                        batch,
+                        route=self.route,
+                        policy=self.policy,
+                        now=self.clock(),
                     )
                 break
             except Exception as error:  # the answers stay in memory until written

@@ -6,24 +6,34 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald_compliance import gate
+from herald_compliance.frequency_caps import CapPolicy, PreviousSend, Priority
+from herald_compliance.phones import InvalidPhone
+from herald_compliance.rule_packs import Recipient, recipient_for_phone
 from herald_compliance.segments import analyse
 from herald_dispatcher import repository
 from herald_dispatcher.domain.messages import priority_name, priority_rank
 from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
 from herald_dispatcher.domain.retry import retry_delay
+from herald_dispatcher.domain.sending_rules import (
+    MessageFacts,
+    RuleSet,
+    Verdict,
+    apply_sending_rules,
+)
 from herald_dispatcher.erased_facts import erased_facts
 from herald_dispatcher.errors import MessageNotFound
-from herald_dispatcher.schemas import MessageRead, RouteRead
+from herald_dispatcher.schemas import MessageRead, RouteRead, SendingRulesRead, SendingRulesWrite
+from herald_dispatcher.sending_rules import WorkspaceRules, history_window
 from herald_dispatcher.settings import DispatcherSettings
 from herald_events import Envelope
-from herald_events.models.campaigns import CampaignUpdatedV1, SmsRequestedV1
+from herald_events.models.campaigns import CampaignState, CampaignUpdatedV1, SmsRequestedV1
 from herald_events.models.consent import ConsentChangedV1
 from herald_events.models.dispatcher import (
     GatewayInboundV1,
@@ -73,6 +83,8 @@ async def request_sms(
             "segments": info.segments,
             "encoding": info.encoding,
             "attempts": 0,
+            "reply_kind": request.reply_kind,
+            "cap_policy": request.cap_policy.value,
             "next_attempt_at": max(now, not_before) if not_before else now,
             "created_at": now,
             "updated_at": now,
@@ -116,6 +128,11 @@ async def record_campaign(
         state=update.state.value,
         changed_at=update.changed_at,
     )
+    if update.state == CampaignState.CANCELLED:
+        # Held messages of a cancelled campaign are suppressed now, not when their hold ends.
+        await repository.release_campaign(
+            session, workspace_id, update.campaign_id, datetime.now(UTC)
+        )
 
 
 # ── API ──────────────────────────────────────────────────────────────────────
@@ -139,6 +156,9 @@ async def get_message(
         expires_at=message.expires_at,
         status=message.status,
         suppression_reason=message.suppression_reason,
+        held_until=message.held_until,
+        hold_reason=message.hold_reason,
+        rule=message.rule,
         route=message.route,
         provider_message_ids=message.provider_message_ids,
         segments=message.segments,
@@ -149,6 +169,42 @@ async def get_message(
         created_at=message.created_at,
         updated_at=message.updated_at,
     )
+
+
+def _rules_read(source: str, rules: Any, updated_at: datetime | None) -> SendingRulesRead:
+    return SendingRulesRead.model_validate(
+        {
+            "source": source,
+            "packs": [p.model_dump(mode="json") for p in rules.packs],
+            "caps": [c.model_dump(mode="json") for c in rules.caps],
+            "updated_at": updated_at,
+        }
+    )
+
+
+async def get_sending_rules(
+    session: AsyncSession, workspace_id: str, settings: DispatcherSettings
+) -> SendingRulesRead:
+    saved = (await repository.sending_rules_of(session, [workspace_id])).get(workspace_id)
+    if saved is not None:
+        return SendingRulesRead(
+            source="workspace", packs=saved.packs, caps=saved.caps, updated_at=saved.updated_at
+        )
+    compliance = settings.compliance
+    return _rules_read("deployment", compliance.workspaces.get(workspace_id, compliance), None)
+
+
+async def put_sending_rules(
+    session: AsyncSession, workspace_id: str, rules: SendingRulesWrite
+) -> SendingRulesRead:
+    now = datetime.now(UTC)
+    read = _rules_read("workspace", rules, now)
+    await repository.put_sending_rules(session, workspace_id, read.packs, read.caps, now)
+    return read
+
+
+async def delete_sending_rules(session: AsyncSession, workspace_id: str) -> None:
+    await repository.delete_sending_rules(session, workspace_id)
 
 
 def list_routes(settings: DispatcherSettings) -> list[RouteRead]:
@@ -201,7 +257,13 @@ def _consent_by_phone(rows: Sequence[Any]) -> dict[tuple[str, str], dict[tuple[s
 
 
 def _suppressed_event(
-    outbox: Outbox, message: Any, reason: str, now: datetime
+    outbox: Outbox,
+    message: Any,
+    reason: str,
+    now: datetime,
+    *,
+    rule: str | None = None,
+    detail: str | None = None,
 ) -> tuple[str, str, Envelope[Any]]:
     payload = SmsSuppressedV1(
         message_id=message.message_id,
@@ -209,6 +271,8 @@ def _suppressed_event(
         campaign_id=message.campaign_id,
         category=message.category,
         reason=SuppressionReason(reason),
+        rule_pack_version=rule,
+        detail=detail,
         decided_at=now,
     )
     envelope = outbox.envelope(
@@ -218,6 +282,100 @@ def _suppressed_event(
         event_id=event_id_for(message.message_id, SMS_SUPPRESSED),
     )
     return SMS_SUPPRESSED, str(message.message_id), envelope
+
+
+OPTOUT_CONFIRMATION: Final = "optout_confirmation"
+NO_CONSENT_FACTS: Final = gate.ConsentView()
+
+
+def consent_for_gate(message: Any, consent: gate.ConsentView) -> gate.ConsentView:
+    """The consent the gate sees. The one confirmation of a STOP (transactional, from
+    receipts) is the reply the rules expect after an opt-out: the opted-out rule does not
+    stop it. Never a marketing message, whatever it claims."""
+    if message.reply_kind == OPTOUT_CONFIRMATION and message.category == "transactional":
+        return NO_CONSENT_FACTS
+    return consent
+
+
+def _recipient(phone: str) -> Recipient | None:
+    try:
+        return recipient_for_phone(phone)
+    except (InvalidPhone, ValueError):
+        return None
+
+
+class _History:
+    """Each contact's sends the caps count: the ledger's, plus those of this batch."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.sends: dict[tuple[str, str], list[PreviousSend]] = {}
+        for row in rows:
+            self.add(row.workspace_id, row.phone, row.sent_at, row.category, row.campaign_id)
+
+    def add(
+        self,
+        workspace_id: str,
+        phone: str,
+        at: datetime,
+        category: str,
+        campaign_id: uuid.UUID | None,
+    ) -> None:
+        subject = str(campaign_id) if campaign_id else None
+        self.sends.setdefault((workspace_id, phone), []).append(PreviousSend(at, category, subject))
+
+    def of(self, workspace_id: str, phone: str) -> list[PreviousSend]:
+        return self.sends.get((workspace_id, phone), [])
+
+
+def sending_verdict(
+    message: Any,
+    rules: RuleSet,
+    fallback: RuleSet,
+    history: Sequence[PreviousSend],
+    now: datetime,
+) -> Verdict:
+    """Hours and caps for a message the consent gate lets through."""
+    recipient = _recipient(message.phone)
+    if recipient is None:
+        return Verdict(
+            "suppress",
+            SuppressionReason.INVALID_NUMBER.value,
+            detail="the number has no country or time zone",
+        )
+    facts = MessageFacts(
+        category=message.category,
+        expires_at=message.expires_at,
+        priority=cast(Priority, priority_name(message.priority)),
+        subject=str(message.campaign_id) if message.campaign_id else None,
+        cap_policy=cast(CapPolicy, message.cap_policy),
+    )
+    return apply_sending_rules(rules, facts, recipient, now, history, fallback=fallback)
+
+
+@dataclass
+class _Decided:
+    suppressed: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    events: list[tuple[str, str, Envelope[Any]]] = field(default_factory=list)
+    paused: list[uuid.UUID] = field(default_factory=list)
+    held: list[tuple[uuid.UUID, datetime, str, str | None]] = field(default_factory=list)
+    to_send: list[Outgoing] = field(default_factory=list)
+    scrubbed: list[uuid.UUID] = field(default_factory=list)
+
+
+def _outgoing(message: Any) -> Outgoing:
+    return Outgoing(
+        message_id=message.message_id,
+        workspace_id=message.workspace_id,
+        campaign_id=message.campaign_id,
+        phone=message.phone,
+        text=message.text,
+        category=message.category,
+        sender=message.sender,
+        segments=message.segments,
+        encoding=message.encoding,
+        attempts=message.attempts + 1,
+        contact_id=message.contact_id,
+    )
 
 
 async def claim_batch(
@@ -230,11 +388,14 @@ async def claim_batch(
     now: datetime,
     hold_until: datetime,
     erasure_key: bytes,
+    rules: WorkspaceRules | None = None,
 ) -> ClaimResult:
     """Lock due messages and run the final gate on facts read in this same transaction:
     suppress (with `sms.suppressed`), hold, or mark at most `send_limit` `submitting`. The
     caller commits before any PDU leaves. A message naming an erased contact is suppressed
-    and scrubbed; an erased number's kept opt-outs still count (herald_dispatcher.erasure)."""
+    and scrubbed; an erased number's kept opt-outs still count (herald_dispatcher.erasure).
+    With `rules`, a message consent lets through must also be inside its recipient's
+    sending hours and frequency caps (held until they allow it, or suppressed)."""
     messages = await repository.claim_due(session, claim_limit, now)
     if not messages:
         return ClaimResult(0, [], 0, 0)
@@ -246,23 +407,30 @@ async def claim_batch(
     campaigns = await repository.campaign_states(
         session, ((m.workspace_id, m.campaign_id) for m in messages if m.campaign_id)
     )
-    suppressed: list[tuple[uuid.UUID, str]] = []
-    events: list[tuple[str, str, Envelope[Any]]] = []
-    held: list[uuid.UUID] = []
-    to_send: list[Outgoing] = []
-    scrubbed: list[uuid.UUID] = []
+    rule_sets: dict[str, RuleSet] = {}
+    history = _History(())
+    if rules is not None:
+        rule_sets = await rules.for_workspaces(session, {m.workspace_id for m in messages})
+        since = now - history_window(rule_sets.values())
+        history = _History(
+            await repository.recent_sends(
+                session, {(m.workspace_id, m.phone) for m in messages}, since
+            )
+        )
+    out = _Decided()
     for message in messages:
         if erased.names_erased_contact(message):
             reason = SuppressionReason.CONTACT_ERASED.value
-            suppressed.append((message.message_id, reason))
-            events.append(_suppressed_event(outbox, message, reason, now))
-            scrubbed.append(message.message_id)
+            out.suppressed.append((message.message_id, reason))
+            out.events.append(_suppressed_event(outbox, message, reason, now))
+            out.scrubbed.append(message.message_id)
             continue
+        consent = gate.ConsentView(consents.get((message.workspace_id, message.phone), {}))
         decision = gate.decide(
             gate.GateInput(
                 category=message.category, brand=message.brand, expires_at=message.expires_at
             ),
-            gate.ConsentView(consents.get((message.workspace_id, message.phone), {})),
+            consent_for_gate(message, consent),
             campaigns.get((message.workspace_id, message.campaign_id))
             if message.campaign_id
             else None,
@@ -270,33 +438,55 @@ async def claim_batch(
         )
         if decision.outcome == "suppress":
             reason = decision.reason or SuppressionReason.NO_CONSENT.value
-            suppressed.append((message.message_id, reason))
-            events.append(_suppressed_event(outbox, message, reason, now))
-        elif decision.outcome == "hold":
-            held.append(message.message_id)
-        elif len(to_send) < send_limit:
-            to_send.append(
-                Outgoing(
-                    message_id=message.message_id,
-                    workspace_id=message.workspace_id,
-                    campaign_id=message.campaign_id,
-                    phone=message.phone,
-                    text=message.text,
-                    category=message.category,
-                    sender=message.sender,
-                    segments=message.segments,
-                    encoding=message.encoding,
-                    attempts=message.attempts + 1,
-                    contact_id=message.contact_id,
-                )
+            out.suppressed.append((message.message_id, reason))
+            out.events.append(_suppressed_event(outbox, message, reason, now))
+            continue
+        if decision.outcome == "hold":
+            out.paused.append(message.message_id)
+            continue
+        if len(out.to_send) >= send_limit:
+            continue  # sendable but no window left: it stays queued, unlocked at commit
+        if rules is not None:
+            verdict = sending_verdict(
+                message,
+                rule_sets[message.workspace_id],
+                rules.default,
+                history.of(message.workspace_id, message.phone),
+                now,
             )
-        # else: sendable but no window left: it stays queued, unlocked at commit
-    await repository.mark_suppressed(session, suppressed, now)
-    await repository.scrub_messages(session, scrubbed)
-    await outbox.add_many(session, events)
-    await repository.mark_held(session, held, hold_until, now)
-    await repository.mark_submitting(session, [o.message_id for o in to_send], sender_id, now)
-    return ClaimResult(len(messages), to_send, len(suppressed), len(held))
+            if verdict.outcome == "suppress":
+                reason = verdict.reason or SuppressionReason.OUTSIDE_SENDING_HOURS.value
+                out.suppressed.append((message.message_id, reason))
+                out.events.append(
+                    _suppressed_event(
+                        outbox, message, reason, now, rule=verdict.rule, detail=verdict.detail
+                    )
+                )
+                continue
+            if verdict.outcome == "hold":
+                assert verdict.held_until is not None
+                out.held.append(
+                    (message.message_id, verdict.held_until, verdict.detail or "", verdict.rule)
+                )
+                continue
+            history.add(
+                message.workspace_id, message.phone, now, message.category, message.campaign_id
+            )
+        out.to_send.append(_outgoing(message))
+    await repository.mark_suppressed(session, out.suppressed, now)
+    await repository.scrub_messages(session, out.scrubbed)
+    await outbox.add_many(session, out.events)
+    await repository.recheck_later(session, out.paused, hold_until, now)
+    await repository.mark_held(session, out.held, now)
+    await repository.mark_submitting(session, [o.message_id for o in out.to_send], sender_id, now)
+    return ClaimResult(
+        len(messages), out.to_send, len(out.suppressed), len(out.paused) + len(out.held)
+    )
+
+
+async def release_held(session: AsyncSession, now: datetime, limit: int) -> int:
+    """The sweeper's unit of work: held messages whose time has come go back to the queue."""
+    return await repository.release_held(session, now, limit)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
+from herald_dispatcher.rules_config import CapConfig, PackConfig, SendingRulesConfig
 from herald_kit.settings import (
     ErasureSettings,
     HttpServerSettings,
@@ -61,6 +62,27 @@ class SenderSettings(BaseModel):
     max_transient_attempts: int = Field(default=5, ge=1, le=1000)
     breaker_cooldown_s: float = Field(default=5.0, gt=0, le=3600)
     sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    # How often held messages whose `held_until` has come are put back in the queue.
+    release_interval_s: float = Field(default=1.0, gt=0, le=3600)
+
+
+def _default_packs() -> list[PackConfig]:
+    return [PackConfig(name="FR-strict"), PackConfig(name="US-TCPA"), PackConfig(name="default")]
+
+
+class ComplianceSettings(SendingRulesConfig):
+    """The deployment's sending rules (`HERALD_DISPATCHER_COMPLIANCE__PACKS`, `__CAPS`, JSON),
+    for every workspace that has none of its own (`PUT /v1/sending-rules`), and per-workspace
+    rules given by configuration (`__WORKSPACES`, JSON workspace -> {packs, caps}). Pack names
+    and options are checked here: a wrong one stops the process at start-up.
+
+    Default: FR-strict for France and its overseas territories, US-TCPA for the US, the
+    `default` pack (Mon–Sat 08:00–20:00, the recipient's public holidays; configure it with
+    `{"name": "default", "options": {...}}`) for every other country; no frequency caps."""
+
+    packs: list[PackConfig] = Field(default_factory=_default_packs, min_length=1)
+    caps: list[CapConfig] = Field(default_factory=list)
+    workspaces: dict[str, SendingRulesConfig] = Field(default_factory=dict)
 
 
 class DispatcherSettings(ServiceSettings):
@@ -71,6 +93,7 @@ class DispatcherSettings(ServiceSettings):
     health: HttpServerSettings = HttpServerSettings(port=8204)
     smpp: SmppSettings
     sender: SenderSettings = SenderSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
     erasure: ErasureSettings
 
 

@@ -113,3 +113,52 @@ class TestAuthentication:
         for path in ("/v1/routes", f"/v1/messages/{uuid.uuid4()}"):
             response = await client.get(path, headers=bearer(key))
             assert response.status_code == 403, path
+
+
+class TestSendingRules:
+    async def test_saved_checked_and_reset(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for("ws-rules", ("dispatcher:*",))
+        response = await client.get("/v1/sending-rules", headers=bearer(key))
+        assert response.status_code == 200, response.text
+        assert response.json()["source"] == "deployment"
+        assert [p["name"] for p in response.json()["packs"]] == ["FR-strict", "US-TCPA", "default"]
+        rules = {
+            "packs": [{"name": "FR-af2m-2026", "options": {"sundays": True}}],
+            "caps": [{"category": "marketing", "limit": 4, "window": "P30D"}],
+        }
+        response = await client.put("/v1/sending-rules", json=rules, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        body = (await client.get("/v1/sending-rules", headers=bearer(key))).json()
+        assert body["source"] == "workspace"
+        assert body["packs"] == rules["packs"]
+        assert body["caps"][0]["limit"] == 4
+        response = await client.delete("/v1/sending-rules", headers=bearer(key))
+        assert response.status_code == 204
+        body = (await client.get("/v1/sending-rules", headers=bearer(key))).json()
+        assert body["source"] == "deployment"
+
+    async def test_an_unknown_pack_or_option_is_a_422_naming_it(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for("ws-rules-bad", ("dispatcher:write",))
+        for packs, words in (
+            ([{"name": "FR-lenient"}], "unknown rule pack 'FR-lenient'; known packs"),
+            ([{"name": "default", "options": {"closes": "8pm"}}], "closes must be a time"),
+        ):
+            response = await client.put(
+                "/v1/sending-rules", json={"packs": packs}, headers=bearer(key)
+            )
+            assert response.status_code == 422, response.text
+            assert words in response.text
+
+    async def test_reading_them_needs_a_key_and_writing_the_write_scope(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        reader = await key_for("ws-rules-ro", ("dispatcher:read",))
+        response = await client.put(
+            "/v1/sending-rules", json={"packs": [{"name": "FR-strict"}]}, headers=bearer(reader)
+        )
+        assert response.status_code == 403
+        assert (await client.get("/v1/sending-rules")).status_code == 401

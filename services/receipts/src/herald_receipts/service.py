@@ -324,6 +324,7 @@ async def record_mobile_originated(
     if not stored:
         return
     review = result.kind == "review"
+    covers = result.kind in ("opt_out", "opt_in")
     message = SmsInboundV1(
         inbound_id=inbound_id,
         phone=phone,
@@ -334,6 +335,9 @@ async def record_mobile_originated(
         matched=result.matched,
         language=result.language,
         review=review,
+        # What a keyword covers, for consent (a START lifts an opt-out of the same scope).
+        scope=OptoutScope(result.scope) if covers and result.scope else None,
+        brand=result.brand if covers else None,
     )
     rows = [
         (

@@ -179,7 +179,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         name="sms.inbound",
         key="phone",
         owner="receipts",
-        consumers=("contacts", "analytics"),
+        consumers=("contacts", "consent", "analytics"),
         versions={1: SmsInboundV1},
         description="A handset's message after keyword handling.",
     ),

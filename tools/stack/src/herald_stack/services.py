@@ -34,6 +34,15 @@ ERASURE_KEY = "local-dev-erasure-key-not-for-production"
 # The workspace that owns the simulator's short code: handset replies (STOP...) belong to it.
 SHORT_CODE_WORKSPACE = "demo"
 SHORT_CODE = "36111"
+# The local stack's dispatcher sends at any hour of any day (one minute a night aside: the
+# `default` pack closes at 23:59), so that the demo and the e2e tests run whenever they are
+# started; deployments keep the FR-strict default. HERALD_DISPATCHER_COMPLIANCE__PACKS in
+# the environment of `herald-stack up` replaces it; workspaces may set their own rules
+# (`PUT /v1/sending-rules`), as the e2e test of held messages does.
+LOCAL_SENDING_PACKS = (
+    '[{"name": "default", "options": {"opens": "00:00", "closes": "23:59", "days": "Mon-Sun",'
+    ' "holidays": false}}]'
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,8 @@ def service_env(service: Service, role: Role | Literal["migrate"], infra: Infra)
         env[f"{prefix}HEALTH__PORT"] = str(service.port(role))
     if service.name == "campaigns":
         env["HERALD_CAMPAIGNS_CONTACTS__URL"] = CONTACTS_URL
+        # Marketing texts end with "STOP au 36111": the simulator's short code.
+        env["HERALD_CAMPAIGNS_MENTION__SHORT_CODE"] = SHORT_CODE
     if service.name in ("consent", "dispatcher"):
         env[f"{prefix}ERASURE__KEY"] = ERASURE_KEY
     if service.name == "dispatcher":
@@ -164,6 +175,9 @@ def service_env(service: Service, role: Role | Literal["migrate"], infra: Infra)
             "HERALD_DISPATCHER_SMPP__PASSWORD": SMPP_PASSWORD,
             "HERALD_DISPATCHER_SMPP__WORKSPACE_ID": SHORT_CODE_WORKSPACE,
             "HERALD_DISPATCHER_SMPP__SOURCE_ADDR_DEFAULT": SHORT_CODE,
+            "HERALD_DISPATCHER_COMPLIANCE__PACKS": os.environ.get(
+                "HERALD_DISPATCHER_COMPLIANCE__PACKS", LOCAL_SENDING_PACKS
+            ),
         }
     return env
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from herald_campaigns.domain.mention import with_mention
 from herald_campaigns.domain.messages import message_id
 from herald_campaigns.domain.templates import Template
 from herald_compliance.gate import OPTED_IN, OPTED_OUT, ConsentView
@@ -81,9 +82,11 @@ def plan_messages(
     recipients: Iterable[Recipient],
     consents: Mapping[str, ConsentView],
     variant: str | None = None,
+    short_code: str | None = None,
 ) -> list[PlannedMessage]:
     """One message per recipient allowed by `consents` (keyed by phone), in input order;
-    a recipient whose rendered text would be blank gets none."""
+    a recipient whose rendered text would be blank gets none. A marketing text ends with
+    the recipient's opt-out mention (domain/mention.py; `short_code`: the workspace's)."""
     planned: list[PlannedMessage] = []
     for recipient in recipients:
         if not may_receive(category, brand, consents.get(recipient.phone, NO_CONSENT)):
@@ -98,7 +101,7 @@ def plan_messages(
                 message_id=message_id(campaign_id, recipient.contact_id, variant),
                 contact_id=recipient.contact_id,
                 phone=recipient.phone,
-                text=text,
+                text=with_mention(text, category, recipient.phone, short_code),
             )
         )
     return planned

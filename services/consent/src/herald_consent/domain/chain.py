@@ -29,9 +29,10 @@ array, no whitespace (separators "," and ":"), non-ASCII characters written as t
     10  recorded_by          who wrote it: "api_key:<key id>", "system:<producer>"
     11  created_at           UTC, "YYYY-MM-DDTHH:MM:SS.ffffffZ" (always 6 digits)
     12  evidence             the evidence object without its identifying fields (ip,
-                             user_agent): strings, integers, booleans, null, and nested
-                             arrays/objects of them; floats are refused (JSONB would not
-                             give them back byte for byte)
+                             user_agent, confirmation_ip, confirmation_user_agent):
+                             strings, integers, booleans, null, and nested arrays/objects
+                             of them; floats are refused (JSONB would not give them back
+                             byte for byte)
     13  identifying_digest   keyed digest of the identifying fields, or null when none
                              (erasure drops those fields but keeps this digest)
     14  previous_hash        64 lowercase hex
@@ -54,7 +55,14 @@ VERSION: Final = "herald.consent-ledger.v1"
 GENESIS: Final = "0" * 64
 # Evidence fields that identify the person: erasure drops them, so the hash covers their
 # keyed digest instead (herald_consent.erasure).
-IDENTIFYING_EVIDENCE: Final[tuple[str, ...]] = ("ip", "user_agent")
+# A double opt-in confirmed by its link adds the browser's: `confirmation_ip` and
+# `confirmation_user_agent` (entries without them hash exactly as before).
+IDENTIFYING_EVIDENCE: Final[tuple[str, ...]] = (
+    "ip",
+    "user_agent",
+    "confirmation_ip",
+    "confirmation_user_agent",
+)
 
 
 @dataclass(frozen=True)

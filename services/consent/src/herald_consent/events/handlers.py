@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from herald_consent import declared, erasure, service
+from herald_consent import declared, double_opt_in, erasure, keyword_opt_in, service
 from herald_events import Envelope
 from herald_events.models.contacts import ConsentDeclaredV1, ContactErasedV1
-from herald_events.models.receipts import OptoutReceivedV1
+from herald_events.models.receipts import KeywordKind, OptoutReceivedV1, SmsInboundV1
 from herald_kit.consumer import HandlerContext
 
 
@@ -43,3 +43,23 @@ async def on_consent_declared(event: Envelope[Any], ctx: HandlerContext) -> None
         ctx.caused_by(),
         event.producer,
     )
+
+
+async def on_sms_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
+    """A handset's message: START lifts an opt-out (herald_consent.keyword_opt_in); an
+    ordinary message may confirm a double opt-in (herald_consent.double_opt_in)."""
+    payload: SmsInboundV1 = event.payload
+    if payload.keyword == KeywordKind.OPT_IN:
+        await keyword_opt_in.record_keyword_opt_in(
+            ctx.session,
+            ctx.outbox,
+            event.workspace_id,
+            payload,
+            event.event_id,
+            ctx.caused_by(),
+            event.producer,
+        )
+    elif payload.keyword == KeywordKind.NONE and not payload.review:
+        await double_opt_in.confirm_by_reply(
+            ctx.session, ctx.outbox, event.workspace_id, payload, event.event_id, ctx.caused_by()
+        )

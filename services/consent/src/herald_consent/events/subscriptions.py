@@ -13,4 +13,5 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
         "consent.optouts": [Subscription("optout.received", handlers.on_optout_received)],
         "consent.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
         "consent.imports": [Subscription("consent.declared", handlers.on_consent_declared)],
+        "consent.inbound": [Subscription("sms.inbound", handlers.on_sms_inbound)],
     }

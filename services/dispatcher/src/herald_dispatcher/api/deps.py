@@ -9,3 +9,4 @@ from fastapi import Depends
 from herald_kit.auth import Principal, scope_checker
 
 DispatcherReader = Annotated[Principal, Depends(scope_checker("dispatcher:read"))]
+DispatcherWriter = Annotated[Principal, Depends(scope_checker("dispatcher:write"))]

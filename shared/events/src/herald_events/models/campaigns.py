@@ -46,12 +46,22 @@ class SmsPriority(StrEnum):
     LOW = "low"
 
 
+class CapPolicy(StrEnum):
+    """What the dispatcher does with a message a frequency cap stops: hold it until the cap
+    allows it (`postpone`) or suppress it (`skip`, reason `frequency_cap`)."""
+
+    POSTPONE = "postpone"
+    SKIP = "skip"
+
+
 class SmsRequestedV1(Payload):
     """One message to send. `message_id` is deterministic, so re-expansion cannot duplicate.
 
     `reply_kind` is set on the one automatic answer receipts sends to a handset's keyword
     (`optout_confirmation`, `help`), `in_reply_to` naming the handset's message
-    (`sms.inbound`'s `inbound_id`): a transactional message with no marketing in it."""
+    (`sms.inbound`'s `inbound_id`): a transactional message with no marketing in it. The
+    consent service's double opt-in request is `double_opt_in` (no `in_reply_to`).
+    `cap_policy` is the campaign's answer to a frequency cap (default `postpone`)."""
 
     message_id: uuid.UUID
     phone: E164
@@ -67,6 +77,7 @@ class SmsRequestedV1(Payload):
     priority: SmsPriority = SmsPriority.NORMAL
     reply_kind: str | None = None
     in_reply_to: uuid.UUID | None = None
+    cap_policy: CapPolicy = CapPolicy.POSTPONE
 
 
 class LinkClickedV1(Payload):

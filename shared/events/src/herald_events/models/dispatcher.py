@@ -36,6 +36,9 @@ class SuppressionReason(StrEnum):
     INVALID_NUMBER = "invalid_number"
     CAMPAIGN_CANCELLED = "campaign_cancelled"
     CONTACT_ERASED = "contact_erased"
+    # Held by the sending hours and unable to go before the message expires (or no window
+    # of the rule pack ever opens for the recipient).
+    OUTSIDE_SENDING_HOURS = "outside_sending_hours"
 
 
 class SmsSuppressedV1(Payload):
@@ -47,6 +50,7 @@ class SmsSuppressedV1(Payload):
     category: Category
     reason: SuppressionReason
     rule_pack_version: str | None = None
+    detail: str | None = None  # the rule's own words, e.g. "FR-strict v1: ... opens 08:00"
     decided_at: datetime
 
 

@@ -40,12 +40,19 @@ class KeywordKind(StrEnum):
     NONE = "none"
 
 
+class OptoutScope(StrEnum):
+    GLOBAL = "global"
+    BRAND = "brand"
+
+
 class SmsInboundV1(Payload):
     """A message a handset sent us, after keyword handling (herald_compliance.optout).
 
     `keyword` is `opt_out` for a keyword or a phrase read as an opt-out; a message queued for
     a person's review is `none` with `review` true. `matched` is the keyword or phrase that
-    decided and `language` its language (both None for an ordinary message)."""
+    decided and `language` its language (both None for an ordinary message). For `opt_out`
+    and `opt_in`, `scope` and `brand` say what the keyword covers (`global` with brand `*`,
+    or `brand` with the brand of the short code written to); None when not given."""
 
     inbound_id: uuid.UUID
     phone: E164
@@ -56,11 +63,8 @@ class SmsInboundV1(Payload):
     matched: str | None = None
     language: str | None = None
     review: bool = False
-
-
-class OptoutScope(StrEnum):
-    GLOBAL = "global"
-    BRAND = "brand"
+    scope: OptoutScope | None = None
+    brand: str | None = None
 
 
 class OptoutReceivedV1(Payload):
