@@ -47,6 +47,8 @@ class TopicSpec:
     cleanup_policy: Literal["delete", "compact"] = "delete"
     retention_ms: int = 7 * DAY_MS
     extra_config: dict[str, str] = field(default_factory=dict)
+    # Services that also write the topic, for a purpose of their own (the owner defines it).
+    also_produced_by: tuple[str, ...] = ()
 
     @property
     def event_type(self) -> str:
@@ -130,7 +132,10 @@ TOPICS: tuple[TopicSpec, ...] = (
         consumers=("dispatcher", "analytics"),
         versions={1: SmsRequestedV1},
         partitions=6,
-        description="One message to send, with its deterministic message_id and rendered text.",
+        description="One message to send, with its deterministic message_id and rendered text "
+        "(campaigns; receipts for STOP confirmations and help replies, consent for double "
+        "opt-in confirmations, both transactional with a `reply_kind`).",
+        also_produced_by=("receipts", "consent"),
     ),
     TopicSpec(
         name="sms.submitted",

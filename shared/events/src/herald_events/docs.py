@@ -36,8 +36,9 @@ def render() -> str:
         versions = ", ".join(
             f"v{v} `{model.__name__}`" for v, model in sorted(spec.versions.items())
         )
+        producers = ", ".join((spec.owner, *spec.also_produced_by))
         lines.append(
-            f"| `{spec.name}` | {spec.key} | {spec.owner} | {consumers} | {spec.partitions} | "
+            f"| `{spec.name}` | {spec.key} | {producers} | {consumers} | {spec.partitions} | "
             f"{spec.cleanup_policy} | {retention} | {versions} |"
         )
     lines += ["", "## What each topic carries", ""]
