@@ -4,8 +4,9 @@
 id order, from one consistent snapshot; `after` resumes a cut stream (keyset), `segment_id`
 narrows it to a saved segment and `include_unreachable` adds numbers known to be
 unreachable. `GET {contacts}/v1/segments/{id}` tells whether a segment exists (the API asks
-it when a campaign targeting one is created or launched). Campaigns calls both with its
-service key (workspace "*") and names the workspace in `X-Herald-Workspace` on each call.
+it when a campaign targeting one is created or launched), and `GET {contacts}/v1/contacts/{id}`
+gives the contact a preview is rendered for. Campaigns calls them with its service key
+(workspace "*") and names the workspace in `X-Herald-Workspace` on each call.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from herald_kit.auth import ACTING_WORKSPACE_HEADER
 
 SNAPSHOT_PATH = "/v1/snapshots/contacts"
 SEGMENT_PATH = "/v1/segments/{segment_id}"
+CONTACT_PATH = "/v1/contacts/{contact_id}"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Worth another try: the server is restarting, overloaded or rate-limiting us.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -162,6 +164,33 @@ class ContactsClient:
         if response.status_code == httpx.codes.NOT_FOUND:
             return False
         raise ContactsCallError(f"contacts answered HTTP {response.status_code}")
+
+    async def contact(self, workspace_id: str, contact_id: uuid.UUID) -> Recipient | None:
+        """The workspace's contact (what a message to them needs), None when it has none;
+        ContactsCallError when contacts cannot say."""
+        path = CONTACT_PATH.format(contact_id=contact_id)
+        try:
+            response = await self._client.get(
+                path, headers=self._headers(workspace_id, "application/json")
+            )
+        except httpx.TransportError as error:
+            raise ContactsCallError(
+                f"contacts could not be reached: {type(error).__name__}"
+            ) from error
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return None
+        if response.status_code != httpx.codes.OK:
+            raise ContactsCallError(f"contacts answered HTTP {response.status_code}")
+        try:
+            found = _SnapshotLine.model_validate_json(response.content)
+        except ValidationError:
+            raise ContactsCallError("contacts sent an unreadable contact") from None
+        return Recipient(
+            contact_id=found.id,
+            phone=found.phone,
+            first_name=found.first_name,
+            last_name=found.last_name,
+        )
 
 
 def snapshot_params(after: uuid.UUID | None, scope: AudienceScope) -> dict[str, str]:

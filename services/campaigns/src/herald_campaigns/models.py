@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from herald_events.models.campaigns import CapPolicy, SmsPriority
 from herald_kit.db import make_metadata
 
 metadata = make_metadata()
@@ -45,6 +46,8 @@ class Campaign(Base):
         sa.CheckConstraint("category IN ('marketing', 'transactional')", name="category"),
         sa.CheckConstraint(_in("status", CampaignStatus), name="status"),
         sa.CheckConstraint("expires_in_hours BETWEEN 1 AND 72", name="expires_in_hours"),
+        sa.CheckConstraint(_in("priority", SmsPriority), name="priority"),
+        sa.CheckConstraint(_in("cap_policy", CapPolicy), name="cap_policy"),
         sa.Index("ix_campaign_workspace_id_created_at_id", "workspace_id", "created_at", "id"),
     )
 
@@ -59,6 +62,12 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(sa.Text)
     # Messages expire this long after launch; `expires_at` is set when the campaign launches.
     expires_in_hours: Mapped[int] = mapped_column(sa.Integer)
+    # Carried on every `sms.requested`: the dispatcher's send order and its answer to a
+    # frequency cap (herald_events SmsPriority, CapPolicy).
+    priority: Mapped[str] = mapped_column(sa.Text, server_default=SmsPriority.NORMAL.value)
+    cap_policy: Mapped[str] = mapped_column(sa.Text, server_default=CapPolicy.POSTPONE.value)
+    # Texts folded to their GSM-7 look-alikes before the mention and the count.
+    fold_accents: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     launched_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     audience_size: Mapped[int | None] = mapped_column(sa.Integer)

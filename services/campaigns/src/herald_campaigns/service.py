@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald_campaigns import repository
 from herald_campaigns.contacts_client import ContactsCallError
 from herald_campaigns.domain.audience import Recipient, plan_messages, scope_of
-from herald_campaigns.domain.mention import MentionPolicy
+from herald_campaigns.domain.compose import Composed, compose
+from herald_campaigns.domain.mention import MentionPolicy, mention_country, mention_region
 from herald_campaigns.domain.messages import (
     requested_event_id,
     scheduled_event_id,
@@ -27,17 +28,21 @@ from herald_campaigns.domain.messages import (
 from herald_campaigns.domain.templates import parse
 from herald_campaigns.errors import (
     AudienceSegmentNotFound,
+    BlankPreview,
     CampaignAlreadyEnded,
     CampaignNotDraft,
     CampaignNotFound,
     ContactsUnavailable,
+    PreviewContactNotFound,
+    PreviewContactUnavailable,
 )
 from herald_campaigns.models import Campaign, CampaignStatus, ExpansionJob, JobState
-from herald_campaigns.schemas import CampaignCreate
+from herald_campaigns.schemas import CampaignCreate, SampleContact
 from herald_events.models.campaigns import (
     CampaignScheduledV1,
     CampaignState,
     CampaignUpdatedV1,
+    CapPolicy,
     SmsPriority,
     SmsRequestedV1,
 )
@@ -104,6 +109,9 @@ async def create_campaign(
         audience=audience,
         status=CampaignStatus.DRAFT.value,
         expires_in_hours=data.expires_in_hours,
+        priority=data.priority.value,
+        cap_policy=data.cap_policy.value,
+        fold_accents=data.fold_accents,
         expires_at=None,
         launched_at=None,
         audience_size=None,
@@ -237,6 +245,94 @@ async def cancel_campaign(
     return campaign
 
 
+# --- previews -------------------------------------------------------------------------------
+
+
+class ContactDirectory(Protocol):
+    """Where a workspace's contacts live (contacts_client.ContactsClient)."""
+
+    async def contact(self, workspace_id: str, contact_id: uuid.UUID) -> Recipient | None: ...
+
+
+@dataclass(frozen=True)
+class Preview:
+    composed: Composed
+    country: str  # whose STOP mention applies
+
+
+async def preview(
+    workspace_id: str,
+    *,
+    template: str,
+    category: str,
+    fold: bool,
+    mention: MentionPolicy,
+    sample: SampleContact | None = None,
+    contact_id: uuid.UUID | None = None,
+    contacts: ContactDirectory | None = None,
+) -> Preview:
+    """The text a campaign of this composition would send to `sample` (default: a French
+    contact without names) or to the workspace's contact `contact_id`, composed by the code
+    expansion runs (domain/compose.py), with its cost. Nothing is stored or sent."""
+    if contact_id is not None:
+        recipient = await _contact(contacts, workspace_id, contact_id)
+        values = {"first_name": recipient.first_name, "last_name": recipient.last_name}
+        country = mention_country(recipient.phone)
+    else:
+        sample = sample or SampleContact()
+        values = {"first_name": sample.first_name, "last_name": sample.last_name}
+        country = mention_region(sample.country)
+    rendered = parse(template).render(values)
+    if not rendered.strip():
+        raise BlankPreview()
+    composed = compose(
+        rendered,
+        category=category,
+        country=country,
+        short_code=mention.short_code(workspace_id),
+        fold=fold,
+    )
+    return Preview(composed, country)
+
+
+async def _contact(
+    contacts: ContactDirectory | None, workspace_id: str, contact_id: uuid.UUID
+) -> Recipient:
+    if contacts is None:
+        raise PreviewContactUnavailable("no contacts service configured")
+    try:
+        recipient = await contacts.contact(workspace_id, contact_id)
+    except ContactsCallError as error:
+        raise PreviewContactUnavailable(str(error)) from None
+    if recipient is None:
+        raise PreviewContactNotFound(contact_id)
+    return recipient
+
+
+async def preview_campaign(
+    session: AsyncSession,
+    workspace_id: str,
+    campaign_id: uuid.UUID,
+    *,
+    mention: MentionPolicy,
+    sample: SampleContact | None = None,
+    contact_id: uuid.UUID | None = None,
+    contacts: ContactDirectory | None = None,
+) -> Preview:
+    """A saved campaign's text, as `preview` composes it."""
+    campaign = await get_campaign(session, workspace_id, campaign_id)
+    return await preview(
+        workspace_id,
+        template=campaign.template,
+        category=campaign.category,
+        fold=campaign.fold_accents,
+        mention=mention,
+        sample=sample,
+        contact_id=contact_id,
+        contacts=contacts,
+    )
+
+
 # --- the handlers' use cases ---------------------------------------------------------------
 
 
@@ -366,6 +462,7 @@ async def apply_chunk(
             campaign.brand,
         ),
         short_code=(mention or MentionPolicy()).short_code(job.workspace_id),
+        fold=campaign.fold_accents,
     )
     expires_at = campaign.expires_at or (now + timedelta(hours=campaign.expires_in_hours))
     rows = []
@@ -382,7 +479,8 @@ async def apply_chunk(
             variant=None,
             not_before=None,
             expires_at=expires_at,
-            priority=SmsPriority.NORMAL,
+            priority=SmsPriority(campaign.priority),
+            cap_policy=CapPolicy(campaign.cap_policy),
         )
         envelope = outbox.envelope(
             REQUESTED_TOPIC,

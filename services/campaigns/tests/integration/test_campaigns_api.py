@@ -64,6 +64,11 @@ class TestCreate:
         assert body["status"] == "draft"
         assert body["brand"] == "default"
         assert body["expires_in_hours"] == 24
+        assert (body["priority"], body["cap_policy"], body["fold_accents"]) == (
+            "normal",
+            "postpone",
+            False,
+        )
         assert body["expires_at"] is None
         assert body["audience"] == {"type": "all_contacts"}
         assert body["expanded_count"] == 0
@@ -71,6 +76,35 @@ class TestCreate:
         assert await outbox_rows(sessions, body["id"]) == []
         fetched = await client.get(f"/v1/campaigns/{body['id']}", headers=bearer(key))
         assert fetched.json() == body
+
+    async def test_composition_settings_are_stored_and_read_back(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for(workspace("ws-compose"))
+        body = await create(client, key, priority="high", cap_policy="skip", fold_accents=True)
+        assert (body["priority"], body["cap_policy"], body["fold_accents"]) == (
+            "high",
+            "skip",
+            True,
+        )
+        fetched = await client.get(f"/v1/campaigns/{body['id']}", headers=bearer(key))
+        assert fetched.json() == body
+        listed = await client.get("/v1/campaigns", headers=bearer(key))
+        assert listed.json()["items"] == [body]
+
+    async def test_an_unknown_cap_policy_or_priority_is_422_listing_the_values(
+        self, client: httpx.AsyncClient, key_for: KeyFactory
+    ) -> None:
+        key = await key_for(workspace("ws-bad"))
+        for overrides, values in (
+            ({"cap_policy": "drop"}, "'postpone' or 'skip'"),
+            ({"priority": "urgent"}, "'high', 'normal' or 'low'"),
+        ):
+            response = await client.post(
+                "/v1/campaigns", headers=bearer(key), json=campaign_body(**overrides)
+            )
+            assert response.status_code == 422
+            assert values in response.json()["detail"], response.text
 
     async def test_an_unknown_variable_is_422_naming_it_and_its_position(
         self, client: httpx.AsyncClient, key_for: KeyFactory
@@ -115,6 +149,11 @@ class TestCreate:
             ({"brand": "*"}, "brand"),
             ({"name": ""}, "name"),
             ({"colour": "blue"}, "colour"),
+            ({"priority": "urgent"}, "priority"),
+            ({"priority": 1}, "priority"),
+            ({"cap_policy": "drop"}, "cap_policy"),
+            ({"cap_policy": None}, "cap_policy"),
+            ({"fold_accents": "maybe"}, "fold_accents"),
         ],
     )
     async def test_bad_input_is_422_naming_the_field(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald_campaigns import service
 from herald_campaigns.contacts_client import ContactsClient
 from herald_campaigns.domain.audience import Recipient
+from herald_campaigns.domain.mention import MentionPolicy
 from herald_campaigns.domain.messages import (
     message_id,
     requested_event_id,
@@ -40,6 +41,7 @@ from herald_campaigns.schemas import (
 from herald_campaigns.service import ChunkOutcome
 from herald_campaigns.settings import CampaignsSettings, ContactsApiSettings, ExpansionSettings
 from herald_events import Envelope
+from herald_events.models.campaigns import CapPolicy, SmsPriority, SmsRequestedV1
 from herald_events.models.common import Category
 from herald_events.models.dispatcher import SmsFailedV1
 from herald_kit.consumer import apply_once
@@ -271,6 +273,7 @@ def expander(
     url: str | None = None,
     key: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    mention: MentionPolicy | None = None,
     **settings: Any,
 ) -> Expander:
     client = ContactsClient(
@@ -282,6 +285,7 @@ def expander(
         Outbox(producer="campaigns"),
         client,
         ExpansionSettings(**{"chunk_size": 2, **FAST, **settings}),
+        mention=mention,
     )
 
 
@@ -304,6 +308,7 @@ async def launch(
     brand: str = "default",
     template: str = TEMPLATE,
     audience: Audience | None = None,
+    **composition: Any,
 ) -> uuid.UUID:
     outbox = Outbox(producer="campaigns")
     async with transaction(sessions) as session:
@@ -317,6 +322,7 @@ async def launch(
                 brand=brand,
                 sender="HERALD",
                 audience=audience or AllContactsAudience(type="all_contacts"),
+                **composition,
             ),
         )
         await service.launch_campaign(session, outbox, ws, campaign.id)
@@ -492,6 +498,63 @@ class TestThinPath:
         campaign, job = await state(sessions, campaign_id)
         assert (campaign.status, campaign.audience_size, job.state) == ("running", 0, "done")
         assert [u["audience_size"] for u in await updates(sessions, campaign_id)] == [0]
+
+
+class TestComposition:
+    async def test_messages_carry_the_campaigns_priority_cap_policy_and_folded_text(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        contacts_api: ContactsApi,
+        record_consent: ConsentRecorder,
+    ) -> None:
+        """What the dispatcher reads from `sms.requested`: the campaign's priority and cap
+        policy, and the text folded before the STOP mention was added."""
+        ws = workspace("ws-compose")
+        anais, noname = phones(9, 2)
+        await contacts_api.add_contacts(
+            ws, [{"phone": anais, "first_name": "Anaïs"}, {"phone": noname}]
+        )
+        for phone in (anais, noname):
+            await record_consent(ws, phone, "opted_in")
+        template = "Bonjour {{first_name|client}}, la forêt vous attend – à bientôt"
+        folded = await launch(
+            sessions,
+            ws,
+            template=template,
+            priority=SmsPriority.HIGH,
+            cap_policy=CapPolicy.SKIP,
+            fold_accents=True,
+        )
+        plain = await launch(sessions, ws, template=template)
+        await drain(expander(sessions, contacts_api, mention=MentionPolicy("36111")))
+
+        expected = {
+            folded: (
+                "high",
+                "skip",
+                [
+                    (anais, "Bonjour Anais, la foret vous attend - à bientot STOP au 36111"),
+                    (noname, "Bonjour client, la foret vous attend - à bientot STOP au 36111"),
+                ],
+            ),
+            plain: (
+                "normal",
+                "postpone",
+                [
+                    (anais, "Bonjour Anaïs, la forêt vous attend – à bientôt STOP au 36111"),
+                    (noname, "Bonjour client, la forêt vous attend – à bientôt STOP au 36111"),
+                ],
+            ),
+        }
+        for campaign_id, (priority, cap_policy, texts) in expected.items():
+            rows = await requested(sessions, campaign_id)
+            assert sorted((r.key, r.value["payload"]["text"]) for r in rows) == sorted(texts)
+            for row in rows:
+                payload = SmsRequestedV1.model_validate(row.value["payload"])
+                assert (payload.priority.value, payload.cap_policy.value) == (
+                    priority,
+                    cap_policy,
+                )
 
 
 def segment(segment_id: str, *, include_unreachable: bool = False) -> SegmentAudience:

@@ -20,7 +20,7 @@ from herald_campaigns.contacts_client import (
     parse_line,
     snapshot_params,
 )
-from herald_campaigns.domain.audience import AudienceScope
+from herald_campaigns.domain.audience import AudienceScope, Recipient
 from herald_campaigns.settings import CampaignsSettings, ContactsApiSettings
 
 
@@ -221,6 +221,48 @@ class TestSegmentExists:
         client = ContactsClient(ContactsApiSettings(api_key="hrl_k_realsecret"))
         await client.aclose()
         assert client._http is None
+
+
+class TestContact:
+    """The contact a preview is rendered for."""
+
+    CONTACT = uuid.UUID(int=7)
+
+    async def _ask(self, answer: httpx.MockTransport) -> Recipient | None:
+        client = ContactsClient(ContactsApiSettings(api_key="hrl_k_realsecret"), transport=answer)
+        try:
+            return await client.contact("ws", self.CONTACT)
+        finally:
+            await client.aclose()
+
+    async def test_a_contact_of_the_workspace_is_read(self) -> None:
+        def answer(request: httpx.Request) -> httpx.Response:
+            assert request.url.path == f"/v1/contacts/{self.CONTACT}"
+            assert request.headers["X-Herald-Workspace"] == "ws"
+            body = {"id": str(self.CONTACT), "phone": "+33612345678", "first_name": "Élodie"}
+            return httpx.Response(200, json={**body, "last_name": None, "tags": []})
+
+        assert await self._ask(httpx.MockTransport(answer)) == Recipient(
+            self.CONTACT, "+33612345678", "Élodie", None
+        )
+
+    async def test_404_is_no_contact(self) -> None:
+        transport = httpx.MockTransport(lambda _: httpx.Response(404, json={}))
+        assert await self._ask(transport) is None
+
+    @pytest.mark.parametrize("status", [401, 500, 503])
+    async def test_other_answers_cannot_say(self, status: int) -> None:
+        transport = httpx.MockTransport(lambda _: httpx.Response(status, json={}))
+        with pytest.raises(ContactsCallError, match=f"HTTP {status}"):
+            await self._ask(transport)
+
+    async def test_an_unreadable_answer_cannot_say_and_names_no_data(self) -> None:
+        transport = httpx.MockTransport(
+            lambda _: httpx.Response(200, json={"phone": "+33612345678"})
+        )
+        with pytest.raises(ContactsCallError) as caught:
+            await self._ask(transport)
+        assert "+336" not in str(caught.value)
 
 
 def test_loop_errors_are_logged_by_class_only() -> None:

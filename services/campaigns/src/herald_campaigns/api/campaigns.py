@@ -1,4 +1,4 @@
-"""`/v1/campaigns`: compose, read, list, launch, cancel."""
+"""`/v1/campaigns`: compose, preview, read, list, launch, cancel."""
 
 from __future__ import annotations
 
@@ -9,9 +9,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from herald_campaigns import service
-from herald_campaigns.api.deps import CampaignsReader, CampaignsWriter, ContactsDep
+from herald_campaigns.api.deps import (
+    CampaignsComposer,
+    CampaignsReader,
+    CampaignsWriter,
+    ContactsDep,
+    MentionDep,
+)
 from herald_campaigns.models import CampaignStatus
-from herald_campaigns.schemas import CampaignCreate, CampaignRead
+from herald_campaigns.schemas import (
+    CampaignCreate,
+    CampaignRead,
+    PreviewRead,
+    PreviewRequest,
+    SampleContact,
+)
+from herald_campaigns.service import Preview
 from herald_kit.app import OutboxDep, SessionDep
 from herald_kit.errors import Unprocessable
 from herald_kit.pagination import Page, decode_cursor, encode_cursor
@@ -37,6 +50,47 @@ async def create_campaign(
     Numbers known to be unreachable are left out unless `include_unreachable` (segment)."""
     campaign = await service.create_campaign(session, principal.workspace_id, body, contacts)
     return CampaignRead.model_validate(campaign)
+
+
+def _preview_read(preview: Preview) -> PreviewRead:
+    composed = preview.composed
+    return PreviewRead(
+        text=composed.text,
+        encoding=composed.encoding,
+        characters=composed.units,
+        segments=composed.segments,
+        per_segment=composed.per_segment,
+        non_gsm_characters=list(composed.non_gsm_characters),
+        mention_added=composed.mention_added,
+        country=preview.country,
+    )
+
+
+@router.post("/preview")
+async def preview_composition(
+    body: PreviewRequest,
+    principal: CampaignsComposer,
+    contacts: ContactsDep,
+    mention: MentionDep,
+) -> PreviewRead:
+    """The text a campaign of this composition would send, exactly (personalised, folded
+    when `fold_accents`, with the STOP mention and the workspace's short code when it is
+    marketing), and what it costs: `encoding`, `characters` (septets or UCS-2 units),
+    `segments`, `per_segment` and the `non_gsm_characters` that force UCS-2. Rendered for
+    `sample` (names and country; default: no names, France) or for the workspace's contact
+    `contact_id`. Nothing is stored or sent. A bad template is a 422 naming the variable and
+    its position."""
+    preview = await service.preview(
+        principal.workspace_id,
+        template=body.template,
+        category=body.category.value,
+        fold=body.fold_accents,
+        mention=mention,
+        sample=body.sample,
+        contact_id=body.contact_id,
+        contacts=contacts,
+    )
+    return _preview_read(preview)
 
 
 @router.get("")
@@ -67,6 +121,40 @@ async def get_campaign(
 ) -> CampaignRead:
     campaign = await service.get_campaign(session, principal.workspace_id, campaign_id)
     return CampaignRead.model_validate(campaign)
+
+
+@router.get("/{campaign_id}/preview")
+async def preview_campaign(
+    campaign_id: uuid.UUID,
+    principal: CampaignsComposer,
+    session: SessionDep,
+    contacts: ContactsDep,
+    mention: MentionDep,
+    contact_id: uuid.UUID | None = None,
+    first_name: Annotated[str | None, Query(max_length=100)] = None,
+    last_name: Annotated[str | None, Query(max_length=100)] = None,
+    country: Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")] = "FR",
+) -> PreviewRead:
+    """A saved campaign's text, as `POST /v1/campaigns/preview` composes it: for the
+    workspace's contact `contact_id`, or for a sample contact (`first_name`, `last_name`,
+    `country`; not with `contact_id`)."""
+    sample = SampleContact(first_name=first_name, last_name=last_name, country=country)
+    if contact_id is not None and sample != SampleContact():
+        raise Unprocessable(
+            "contact_id: give either contact_id or sample fields (first_name, last_name, "
+            "country), not both",
+            field="contact_id",
+        )
+    preview = await service.preview_campaign(
+        session,
+        principal.workspace_id,
+        campaign_id,
+        mention=mention,
+        sample=sample,
+        contact_id=contact_id,
+        contacts=contacts,
+    )
+    return _preview_read(preview)
 
 
 @router.post("/{campaign_id}/launch", status_code=status.HTTP_202_ACCEPTED)

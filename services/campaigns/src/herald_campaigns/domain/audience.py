@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from herald_campaigns.domain.mention import with_mention
+from herald_campaigns.domain.compose import final_text
+from herald_campaigns.domain.mention import mention_country
 from herald_campaigns.domain.messages import message_id
 from herald_campaigns.domain.templates import Template
 from herald_compliance.gate import OPTED_IN, OPTED_OUT, ConsentView
@@ -83,10 +84,12 @@ def plan_messages(
     consents: Mapping[str, ConsentView],
     variant: str | None = None,
     short_code: str | None = None,
+    fold: bool = False,
 ) -> list[PlannedMessage]:
     """One message per recipient allowed by `consents` (keyed by phone), in input order;
-    a recipient whose rendered text would be blank gets none. A marketing text ends with
-    the recipient's opt-out mention (domain/mention.py; `short_code`: the workspace's)."""
+    a recipient whose rendered text would be blank gets none. The text is composed as
+    domain/compose.py says: folded to GSM-7 when `fold`, then, for marketing, the
+    recipient's opt-out mention (`short_code`: the workspace's)."""
     planned: list[PlannedMessage] = []
     for recipient in recipients:
         if not may_receive(category, brand, consents.get(recipient.phone, NO_CONSENT)):
@@ -101,7 +104,14 @@ def plan_messages(
                 message_id=message_id(campaign_id, recipient.contact_id, variant),
                 contact_id=recipient.contact_id,
                 phone=recipient.phone,
-                text=with_mention(text, category, recipient.phone, short_code),
+                text=final_text(
+                    text,
+                    category=category,
+                    # Reading the number costs: only a marketing text needs its country.
+                    country=mention_country(recipient.phone) if category == MARKETING else "",
+                    short_code=short_code,
+                    fold=fold,
+                )[0],
             )
         )
     return planned

@@ -32,20 +32,40 @@ class MentionPolicy:
         return self.by_workspace.get(workspace_id, self.default)
 
 
+def mention_region(country: str) -> str:
+    """The country whose mention applies to a recipient of `country`: France's for its
+    overseas territories too."""
+    country = country.upper()
+    return "FR" if country in FRENCH_REGIONS else country
+
+
 def mention_country(phone: str) -> str:
-    """The country whose mention applies: France's for its overseas territories too."""
+    """The country whose mention applies to a number (France when it cannot be read)."""
     try:
         country = normalise_phone(phone).country or "FR"
     except InvalidPhone:
         return "FR"
-    return "FR" if country in FRENCH_REGIONS else country
+    return mention_region(country)
+
+
+def mention_of_country(
+    text: str, country: str, short_code: str | None, *, fold: bool = False
+) -> tuple[str, bool] | None:
+    """`text` ending with the mention of `country` and whether one was added (none when the
+    text has one), folded to GSM-7 when `fold`; None when no mention can be built (France
+    without a short code: the text goes as written)."""
+    try:
+        mentioned = with_optout_mention(
+            text, country=mention_region(country), short_code=short_code, fold=fold
+        )
+    except MentionError:
+        return None
+    return mentioned.text, mentioned.added
 
 
 def with_mention(text: str, category: str, phone: str, short_code: str | None) -> str:
     """The text to send: a marketing text ends with its opt-out mention."""
     if category != MARKETING:
         return text
-    try:
-        return with_optout_mention(text, country=mention_country(phone), short_code=short_code).text
-    except MentionError:
-        return text
+    mentioned = mention_of_country(text, mention_country(phone), short_code)
+    return text if mentioned is None else mentioned[0]
