@@ -69,9 +69,18 @@ TombstoneHandler = Callable[[str, HandlerContext], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Subscription:
+    """A topic, its handler, and optionally `accepts`: the events this group handles. Two
+    groups may share a topic and split its events (a lane for handsets' STOPs that a burst
+    of delivery receipts never delays); an event another group handles is passed over
+    without a transaction or an inbox row (`outcome="skipped"`)."""
+
     topic: str
     handler: Handler
     on_tombstone: TombstoneHandler | None = None
+    accepts: Callable[[Envelope[Any]], bool] | None = None
+
+    def handles(self, envelope: Envelope[Any]) -> bool:
+        return self.accepts is None or self.accepts(envelope)
 
 
 @dataclass
@@ -243,15 +252,26 @@ class ConsumerRunner:
         """Fast path: the whole run in one transaction. False sends it down the slow path."""
         try:
             decoded = [(r, None if r.value is None else decode(r)) for r in records]
-            async with transaction(self.sessions) as session:
-                for record, envelope in decoded:
-                    await self._apply(session, record, envelope)
+            ours = [(r, e) for r, e in decoded if not self._skipped(r, e)]
+            if ours:
+                async with transaction(self.sessions) as session:
+                    for record, envelope in ours:
+                        await self._apply(session, record, envelope)
         except Exception as error:
             log.info("consumer.batch_fallback", group=self.group, error=repr(error))
             return False
-        for record in records:
+        for record, _ in ours:
             EVENTS_CONSUMED.labels(self.group, record.topic, "applied").inc()
             self.breaker.record(False)
+        return True
+
+    def _skipped(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Any] | None
+    ) -> bool:
+        """True (and counted) for an event another group handles."""
+        if envelope is None or self.subscriptions[record.topic].handles(envelope):
+            return False
+        EVENTS_CONSUMED.labels(self.group, record.topic, "skipped").inc()
         return True
 
     async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> None:
@@ -261,6 +281,8 @@ class ConsumerRunner:
             attempt += 1
             try:
                 envelope = None if record.value is None else decode(record)
+                if self._skipped(record, envelope):
+                    return
                 async with transaction(self.sessions) as session:
                     await self._apply(session, record, envelope)
                 EVENTS_CONSUMED.labels(self.group, record.topic, "applied").inc()

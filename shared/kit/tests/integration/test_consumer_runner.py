@@ -20,6 +20,7 @@ from herald_kit.errors import ConsumerStopped, TransientError
 from herald_kit.kafka import encode_envelope, make_producer, value_bytes
 from herald_kit.outbox import Outbox
 from herald_kit.settings import KafkaSettings
+from herald_kit.tables import INBOX
 from herald_stack.kafka import KafkaBroker
 
 TOPIC = "link.clicked"
@@ -197,3 +198,48 @@ class TestConsumerRunner:
         )
         with pytest.raises(ConsumerStopped):
             await asyncio.wait_for(runner.run(), 60)
+
+
+class TestSplitGroups:
+    async def test_two_groups_split_a_topic_without_inbox_rows_for_what_they_pass_over(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        kafka_broker: KafkaBroker,
+        dlq: AIOKafkaProducer,
+    ) -> None:
+        workspace = f"ws-{uuid.uuid4().hex[:8]}"
+        await _send(kafka_broker.bootstrap, [_event(workspace) for _ in range(6)])
+        mine: dict[str, list[uuid.UUID]] = {"even": [], "odd": []}
+
+        def lane(name: str, parity: int) -> ConsumerRunner:
+            async def handler(event: Envelope[Any], ctx: HandlerContext) -> None:
+                mine[name].append(event.event_id)
+
+            def accepts(event: Envelope[Any]) -> bool:
+                return event.workspace_id == workspace and event.event_id.int % 2 == parity
+
+            return ConsumerRunner(
+                group=f"test.{name}.{workspace}",
+                subscriptions=[Subscription(TOPIC, handler, accepts=accepts)],
+                sessions=sessions,
+                outbox=Outbox("kit-test"),
+                kafka=KafkaSettings(bootstrap_servers=kafka_broker.bootstrap),
+                dlq_producer=dlq,
+            )
+
+        for name, parity in (("even", 0), ("odd", 1)):
+
+            async def done() -> bool:
+                return len(mine["even"]) + len(mine["odd"]) == 6
+
+            await _run_until(lane(name, parity), done, seconds=10)
+        assert len(mine["even"]) + len(mine["odd"]) == 6
+        assert all(e.int % 2 == 0 for e in mine["even"])
+        assert all(e.int % 2 == 1 for e in mine["odd"])
+        async with sessions() as session:
+            rows = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(INBOX)
+                .where(INBOX.c.consumer_group.like(f"test.%.{workspace}"))
+            )
+        assert rows == 6  # one inbox row per event, in the group that handled it
