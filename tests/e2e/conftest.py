@@ -7,14 +7,17 @@ then only speak HTTP (and, for the DLQ test, Kafka) like a client system would.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,3 +107,43 @@ async def simulator(platform: Infra) -> AsyncIterator[Simulator]:
     sim = Simulator()
     yield sim
     await sim.close()
+
+
+PARIS = ZoneInfo("Europe/Paris")  # a French mobile's zone
+
+
+async def _opening_soon() -> datetime:
+    """The next minute (Paris), once it is 20 to 40 s away; never across midnight."""
+    while True:
+        now = datetime.now(PARIS)
+        if 20 <= now.second < 40 and (now.hour, now.minute) < (23, 57):
+            return (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        await asyncio.sleep(0.5)
+
+
+@pytest.fixture
+def opening_soon() -> Callable[[], Awaitable[datetime]]:
+    """Waits for a sending window that can open 20-40 s from now, and returns its opening."""
+    return _opening_soon
+
+
+def window_from(opens: datetime) -> dict[str, object]:
+    """Sending rules (`PUT /v1/sending-rules`) whose window opens at `opens` (Paris time)."""
+    return {
+        "packs": [
+            {
+                "name": "default",
+                "options": {
+                    "opens": f"{opens:%H:%M}",
+                    "closes": "23:59",
+                    "days": "Mon-Sun",
+                    "holidays": False,
+                },
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def sending_window() -> Callable[[datetime], dict[str, object]]:
+    return window_from

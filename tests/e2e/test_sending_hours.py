@@ -6,48 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from herald_campaigns.domain.messages import message_id
 from herald_stack.client import HeraldClient, Simulator, eventually
 from herald_stack.demo import random_mobile
 
-PARIS = ZoneInfo("Europe/Paris")  # a French mobile's zone
 WAIT = 90.0
-
-
-async def _opening_soon() -> datetime:
-    """The next minute (Paris), once it is 20 to 40 s away; never across midnight."""
-    while True:
-        now = datetime.now(PARIS)
-        if 20 <= now.second < 40 and (now.hour, now.minute) < (23, 57):
-            return (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        await asyncio.sleep(0.5)
 
 
 class TestSendingHours:
     async def test_a_promotional_message_outside_the_hours_is_held_then_released(
-        self, workspace_client: HeraldClient, simulator: Simulator
+        self,
+        workspace_client: HeraldClient,
+        simulator: Simulator,
+        opening_soon: Callable[[], Awaitable[datetime]],
+        sending_window: Callable[[datetime], dict[str, object]],
     ) -> None:
         phone = random_mobile()
         contact = await workspace_client.create_contact(phone, "Hélène")
         await workspace_client.record_marketing_consent(phone, "J'accepte les SMS promo.")
-        opens = await _opening_soon()
-        rules = {
-            "packs": [
-                {
-                    "name": "default",
-                    "options": {
-                        "opens": f"{opens:%H:%M}",
-                        "closes": "23:59",
-                        "days": "Mon-Sun",
-                        "holidays": False,
-                    },
-                }
-            ]
-        }
+        opens = await opening_soon()
+        rules = sending_window(opens)
         saved = await workspace_client.expect(
             200, "PUT", "dispatcher", "/v1/sending-rules", json=rules
         )

@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 from herald_smsc.cli import app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _free_ports() -> tuple[int, int]:
+    """Two distinct free ports (both sockets bound before either is released)."""
+    with socket.socket() as one, socket.socket() as two:
+        one.bind(("127.0.0.1", 0))
+        two.bind(("127.0.0.1", 0))
+        return int(one.getsockname()[1]), int(two.getsockname()[1])
 
 
 def test_help_lists_the_flags() -> None:
@@ -29,7 +30,7 @@ def test_help_lists_the_flags() -> None:
 
 
 async def test_process_serves_smpp_and_http_then_stops_on_sigterm() -> None:
-    smpp_port, http_port = _free_port(), _free_port()
+    smpp_port, http_port = _free_ports()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

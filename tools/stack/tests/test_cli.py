@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from herald_events import all_topic_names
 from herald_stack.cli import app
-from herald_stack.ports import free_port
+from herald_stack.ports import free_ports
 from herald_stack.services import Infra
 from herald_stack.stack import LocalStack
 
@@ -30,7 +30,7 @@ def run(*args: str) -> tuple[int, str]:
 def stack_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Infra]:
     folder = Path(tempfile.mkdtemp(prefix="herald-stack-cli-"))
     folder.chmod(0o755)  # the postgres user must reach its data folder
-    infra = Infra(free_port(), free_port(), free_port())
+    infra = Infra(*free_ports(3))
     monkeypatch.setenv("HERALD_STACK_DIR", str(folder))
     monkeypatch.setenv("HERALD_STACK_PG_PORT", str(infra.pg_port))
     monkeypatch.setenv("HERALD_STACK_KAFKA_PORT", str(infra.kafka_port))

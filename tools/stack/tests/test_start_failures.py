@@ -10,7 +10,7 @@ import pytest
 
 from herald_stack.errors import StackError
 from herald_stack.kafka import KafkaBroker
-from herald_stack.ports import PortInUse, free_port
+from herald_stack.ports import PortInUse, free_port, free_ports
 from herald_stack.postgres import PostgresCluster
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def test_postgres_with_incompatible_data(folder: Path) -> None:
 
 
 def test_kafka_with_foreign_storage(folder: Path) -> None:
-    broker = KafkaBroker(folder, free_port(), free_port())
+    broker = KafkaBroker(folder, *free_ports(2))
     (folder / "data").mkdir()
     (folder / "data" / "meta.properties").write_text("version=1\nnode.id=7\ncluster.id=x\n")
 

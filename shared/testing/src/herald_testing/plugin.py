@@ -31,7 +31,7 @@ import pytest
 
 from herald_stack.errors import StackError
 from herald_stack.kafka import KafkaBroker
-from herald_stack.ports import free_port
+from herald_stack.ports import free_port, free_ports
 from herald_stack.postgres import PostgresCluster
 from herald_testing.migrations import migrated_database
 
@@ -99,7 +99,7 @@ def kafka_broker() -> Iterator[KafkaBroker]:
     from herald_stack.topics import catalogue_plan, create_topics
 
     folder = _server_dir("kafka")
-    broker = KafkaBroker(folder, free_port(), free_port())
+    broker = KafkaBroker(folder, *free_ports(2))
     _tear_down_on_sigterm()
     try:
         broker.start(die_with_parent=True)
