@@ -123,6 +123,8 @@ class Sender:
         self.clock = clock
         self.rules = rules or WorkspaceRules.from_settings(settings.compliance)
         self.smpp = settings.smpp
+        early = settings.early_stop
+        self.early_stop_region = early.default_region if early.enabled else None
         self.tuning = settings.sender
         self.erasure_key = settings.erasure.key.get_secret_value().encode()
         self.route = self.smpp.route_name
@@ -510,7 +512,11 @@ class Sender:
         try:
             async with transaction(self.sessions) as db:
                 await service.record_inbound(
-                    db, self.outbox, items, workspace_id=self.smpp.workspace_id
+                    db,
+                    self.outbox,
+                    items,
+                    workspace_id=self.smpp.workspace_id,
+                    early_stop_region=self.early_stop_region,
                 )
         except Exception as error:
             # Not stored: ask the SMSC to send them again (never acknowledge what is lost).

@@ -18,6 +18,7 @@ from herald_compliance.phones import InvalidPhone
 from herald_compliance.rule_packs import Recipient, recipient_for_phone
 from herald_compliance.segments import analyse
 from herald_dispatcher import repository
+from herald_dispatcher.domain.early_stop import early_stop_phone
 from herald_dispatcher.domain.messages import priority_name, priority_rank
 from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
 from herald_dispatcher.domain.retry import retry_delay
@@ -601,12 +602,26 @@ async def record_inbound(
     items: Sequence[tuple[GatewayInboundV1, uuid.UUID | None]],
     *,
     workspace_id: str,
+    early_stop_region: str | None = None,
 ) -> None:
-    """Stage `gateway.inbound` events (key: the provider id, or the sender's number)."""
+    """Stage `gateway.inbound` events (key: the provider id, or the sender's number). With
+    `early_stop_region`, a handset's keyword STOP also suppresses its number now, in this
+    transaction (domain/early_stop.py), as `optout.received` will later."""
     rows = []
+    stops = []
     for event, event_id in items:
         envelope = outbox.envelope(
             GATEWAY_INBOUND, event, workspace_id=workspace_id, event_id=event_id
         )
         rows.append((GATEWAY_INBOUND, event.provider_message_id or event.source, envelope))
+        phone = early_stop_phone(event, early_stop_region) if early_stop_region else None
+        if phone is not None:
+            stops += [
+                (phone, purpose, gate.ANY_BRAND, gate.OPTED_OUT, event.received_at)
+                for purpose in ("marketing", "transactional")
+            ]
     await outbox.add_many(session, rows)
+    for phone, purpose, brand, status, at in stops:
+        await repository.upsert_consent(
+            session, [(phone, purpose, brand, status)], workspace_id=workspace_id, changed_at=at
+        )

@@ -50,6 +50,16 @@ class SmppSettings(BaseModel):
         return require_real_secret(value, "HERALD_DISPATCHER_SMPP__PASSWORD")
 
 
+class EarlyStopSettings(BaseModel):
+    """A handset's keyword STOP suppresses its number as the dispatcher stores the MO
+    (`HERALD_DISPATCHER_EARLY_STOP__...`; domain/early_stop.py). Turn it off when receipts
+    scopes opt-outs per brand (`HERALD_RECEIPTS_OPTOUT__SCOPE=brand`): this path only knows
+    the global scope."""
+
+    enabled: bool = True
+    default_region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")  # as receipts reads numbers
+
+
 class SenderSettings(BaseModel):
     """Tuning of the send loop (`HERALD_DISPATCHER_SENDER__...`)."""
 
@@ -94,6 +104,7 @@ class DispatcherSettings(ServiceSettings):
     smpp: SmppSettings
     sender: SenderSettings = SenderSettings()
     compliance: ComplianceSettings = ComplianceSettings()
+    early_stop: EarlyStopSettings = EarlyStopSettings()
     erasure: ErasureSettings
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_dispatcher import service
-from herald_dispatcher.models import Message
+from herald_dispatcher.models import ConsentView, Message
 from herald_events.models.campaigns import CampaignState, CampaignUpdatedV1, SmsRequestedV1
 from herald_events.models.consent import ConsentChangedV1, ConsentStatus
 from herald_events.models.receipts import OptoutReceivedV1
@@ -88,6 +88,16 @@ async def ledger(api: httpx.AsyncClient) -> list[dict[str, Any]]:
     response.raise_for_status()
     items: list[dict[str, Any]] = response.json()["entries"]
     return items
+
+
+async def projection(sessions: Sessions, workspace: str, phone: str) -> dict[Any, str]:
+    async with sessions() as session:
+        rows = await session.execute(
+            sa.select(ConsentView.purpose, ConsentView.brand, ConsentView.status).where(
+                ConsentView.workspace_id == workspace, ConsentView.phone == phone
+            )
+        )
+        return {(purpose, brand): status for purpose, brand, status in rows}
 
 
 def phones(count: int, prefix: str = "+3361") -> list[str]:
@@ -349,6 +359,36 @@ class TestInbound:
         assert payload["text"] == "STOP €"
         assert event["workspace_id"] == "ws-route"
         assert event["key"] == "+33612340007"
+        # The keyword STOP suppressed the number as it was stored (domain/early_stop.py).
+        assert await projection(sessions, "ws-route", "+33612340007") == {
+            ("marketing", "*"): "opted_out",
+            ("transactional", "*"): "opted_out",
+        }
+
+    async def test_a_handset_message_that_is_no_keyword_stop_suppresses_nothing_yet(
+        self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any
+    ) -> None:
+        async def bound() -> bool:
+            return bool((await smsc_api.get("/binds")).json())
+
+        texts = {
+            "+33612340017": "I'll stop by your store tomorrow to pick up my order",
+            "+33612340018": "je ne veux plus recevoir vos messages",  # a phrase: receipts' call
+        }
+
+        async def stored() -> bool:
+            return len(await events(sessions, "gateway.inbound")) == len(texts)
+
+        async with run_sender():
+            await eventually(bound)
+            for source, text in texts.items():
+                response = await smsc_api.post(
+                    "/mo", json={"source": source, "destination": "36111", "text": text}
+                )
+                assert response.status_code == 202
+            await eventually(stored)
+        for source in texts:
+            assert await projection(sessions, "ws-route", source) == {}
 
 
 class TestInDoubt:
