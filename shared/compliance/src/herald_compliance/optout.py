@@ -218,7 +218,9 @@ NOTHING: Final = OptoutResult(kind="none")
 
 
 # ── matching ─────────────────────────────────────────────────────────────────
-def _tokens(text: str) -> list[str]:
+def message_words(text: str) -> list[str]:
+    """A message's words, normalised (case, accents, punctuation); a word spelled out letter
+    by letter is read as one word. Also how consent reads a double opt-in reply."""
     words = normalise(text).split()
     if len(words) > 1 and all(len(word) == 1 for word in words):
         return ["".join(words)]  # `S T O P`, `s.t.o.p`: spelled out, read as one word
@@ -240,7 +242,7 @@ def _contains(words: Sequence[str], phrase: Sequence[str]) -> int | None:
     return None
 
 
-def _strip(words: Sequence[str], removable: Iterable[tuple[str, ...]]) -> list[str]:
+def strip_sequences(words: Sequence[str], removable: Iterable[tuple[str, ...]]) -> list[str]:
     """`words` without any occurrence of the removable sequences (longest first)."""
     ordered = sorted({r for r in removable if r}, key=len, reverse=True)
     kept: list[str] = []
@@ -366,7 +368,7 @@ def evaluate(
     """What a handset's message asks for (the rules are in the module's docstring).
     `destination`: the short code it was sent to (brand scope); `language_hint`: a language
     to prefer for keywords shared by several languages (e.g. from the sender's country)."""
-    words = _tokens(text)
+    words = message_words(text)
     if not words:
         return NOTHING
     whole = tuple(words)
@@ -378,7 +380,7 @@ def evaluate(
         return _result(kind, keyword, languages, "keyword", policy, language_hint, destination)
 
     # 2. a keyword among courtesy words (whose language settles STOP's: `please stop`)
-    rest = tuple(_dedupe(_strip(words, _all_courtesy(policy))))
+    rest = tuple(_dedupe(strip_sequences(words, _all_courtesy(policy))))
     if rest and rest != whole:
         found = _keyword_of(rest, policy)
         if found is not None:
@@ -390,7 +392,7 @@ def evaluate(
     # 3. a strong opt-out word opens a short message
     for tokens, _language in strong:
         if whole[: len(tokens)] == tokens:
-            after = _strip(words[len(tokens) :], _all_courtesy(policy))
+            after = strip_sequences(words[len(tokens) :], _all_courtesy(policy))
             if len(after) <= policy.leading_extra_words:
                 return _result(
                     "opt_out",

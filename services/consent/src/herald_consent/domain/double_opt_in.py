@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from herald_compliance.keywords import normalise
-from herald_compliance.optout import DEFAULT_COURTESY
+from herald_compliance.optout import DEFAULT_COURTESY, message_words, strip_sequences
 
 RequestStatus = Literal["pending", "confirmed", "superseded"]
 ShownStatus = Literal["pending", "confirmed", "superseded", "expired"]
@@ -46,28 +46,6 @@ TEXT_FIELDS: Final = frozenset({"brand"})
 LINK_TEXT_FIELDS: Final = frozenset({"brand", "link"})
 
 
-def _words(text: str) -> list[str]:
-    words = normalise(text).split()
-    if len(words) > 1 and all(len(word) == 1 for word in words):
-        return ["".join(words)]  # `O U I`, `y.e.s`: spelled out, read as one word
-    return words
-
-
-def _strip(words: list[str], removable: list[tuple[str, ...]]) -> list[str]:
-    ordered = sorted(removable, key=len, reverse=True)
-    kept: list[str] = []
-    index = 0
-    while index < len(words):
-        for sequence in ordered:
-            if tuple(words[index : index + len(sequence)]) == sequence:
-                index += len(sequence)
-                break
-        else:
-            kept.append(words[index])
-            index += 1
-    return kept
-
-
 _COURTESY: Final = [
     tuple(normalise(phrase).split()) for phrases in DEFAULT_COURTESY.values() for phrase in phrases
 ]
@@ -76,7 +54,7 @@ _CONFIRMING: Final = {normalise(word) for words in CONFIRMATION_WORDS.values() f
 
 def confirmation_of(text: str) -> str | None:
     """The confirmation word the reply consists of (`OUI`, `YES`, `Y`), else None."""
-    left = _strip(_words(text), _COURTESY)
+    left = strip_sequences(message_words(text), _COURTESY)
     if not left or any(word not in _CONFIRMING for word in left):
         return None
     return left[0]
