@@ -147,28 +147,9 @@ class ContactsClient:
                 f"contacts snapshot interrupted: {type(error).__name__}"
             ) from error
 
-    async def segment_exists(self, workspace_id: str, segment_id: uuid.UUID) -> bool:
-        """Whether the workspace has this saved segment; ContactsCallError when contacts
-        cannot say."""
-        path = SEGMENT_PATH.format(segment_id=segment_id)
-        try:
-            response = await self._client.get(
-                path, headers=self._headers(workspace_id, "application/json")
-            )
-        except httpx.TransportError as error:
-            raise ContactsCallError(
-                f"contacts could not be reached: {type(error).__name__}"
-            ) from error
-        if response.status_code == httpx.codes.OK:
-            return True
-        if response.status_code == httpx.codes.NOT_FOUND:
-            return False
-        raise ContactsCallError(f"contacts answered HTTP {response.status_code}")
-
-    async def contact(self, workspace_id: str, contact_id: uuid.UUID) -> Recipient | None:
-        """The workspace's contact (what a message to them needs), None when it has none;
-        ContactsCallError when contacts cannot say."""
-        path = CONTACT_PATH.format(contact_id=contact_id)
+    async def _get_json(self, workspace_id: str, path: str) -> httpx.Response | None:
+        """GET a JSON resource of the workspace: the 200 response, None on a 404;
+        ContactsCallError when contacts cannot be reached or answers anything else."""
         try:
             response = await self._client.get(
                 path, headers=self._headers(workspace_id, "application/json")
@@ -181,6 +162,20 @@ class ContactsClient:
             return None
         if response.status_code != httpx.codes.OK:
             raise ContactsCallError(f"contacts answered HTTP {response.status_code}")
+        return response
+
+    async def segment_exists(self, workspace_id: str, segment_id: uuid.UUID) -> bool:
+        """Whether the workspace has this saved segment; ContactsCallError when contacts
+        cannot say."""
+        path = SEGMENT_PATH.format(segment_id=segment_id)
+        return await self._get_json(workspace_id, path) is not None
+
+    async def contact(self, workspace_id: str, contact_id: uuid.UUID) -> Recipient | None:
+        """The workspace's contact (what a message to them needs), None when it has none;
+        ContactsCallError when contacts cannot say."""
+        response = await self._get_json(workspace_id, CONTACT_PATH.format(contact_id=contact_id))
+        if response is None:
+            return None
         try:
             found = _SnapshotLine.model_validate_json(response.content)
         except ValidationError:
