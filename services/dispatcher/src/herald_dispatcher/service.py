@@ -108,15 +108,20 @@ async def record_optout(session: AsyncSession, workspace_id: str, optout: Optout
     """A STOP applies here even when the consent service is down: a global one stops both
     purposes for every brand, a brand one stops that brand's marketing."""
     if optout.scope == OptoutScope.GLOBAL:
-        rows = [
-            (optout.phone, purpose, gate.ANY_BRAND, gate.OPTED_OUT)
-            for purpose in ("marketing", "transactional")
-        ]
+        rows = _global_optout(optout.phone)
     else:
         rows = [(optout.phone, "marketing", optout.brand, gate.OPTED_OUT)]
     await repository.upsert_consent(
         session, rows, workspace_id=workspace_id, changed_at=optout.received_at
     )
+
+
+def _global_optout(phone: str) -> list[tuple[str, str, str, str]]:
+    """The projection rows of a global STOP: both purposes, every brand."""
+    return [
+        (phone, purpose, gate.ANY_BRAND, gate.OPTED_OUT)
+        for purpose in ("marketing", "transactional")
+    ]
 
 
 async def record_campaign(
@@ -608,7 +613,7 @@ async def record_inbound(
     `early_stop_region`, a handset's keyword STOP also suppresses its number now, in this
     transaction (domain/early_stop.py), as `optout.received` will later."""
     rows = []
-    stops = []
+    stops: list[tuple[str, datetime]] = []
     for event, event_id in items:
         envelope = outbox.envelope(
             GATEWAY_INBOUND, event, workspace_id=workspace_id, event_id=event_id
@@ -616,12 +621,9 @@ async def record_inbound(
         rows.append((GATEWAY_INBOUND, event.provider_message_id or event.source, envelope))
         phone = early_stop_phone(event, early_stop_region) if early_stop_region else None
         if phone is not None:
-            stops += [
-                (phone, purpose, gate.ANY_BRAND, gate.OPTED_OUT, event.received_at)
-                for purpose in ("marketing", "transactional")
-            ]
+            stops.append((phone, event.received_at))
     await outbox.add_many(session, rows)
-    for phone, purpose, brand, status, at in stops:
+    for phone, received_at in stops:
         await repository.upsert_consent(
-            session, [(phone, purpose, brand, status)], workspace_id=workspace_id, changed_at=at
+            session, _global_optout(phone), workspace_id=workspace_id, changed_at=received_at
         )
