@@ -14,10 +14,12 @@ send have applied every resulting `consent.changed` (campaigns' and the dispatch
 consumer metrics). It launches one promotional campaign to every contact; once submits flow
 at the simulator, it plays `--stops` handsets answering STOP (`POST /mo`), paced evenly over
 `--spread` seconds, each from a number chosen at random among the recipients the simulator
-has not received a submit for yet (the set is refreshed every half second). The simulator
-records no MO time, so a STOP's time is `time.time()` on this side right after its POST
-returned (the MO is then queued to the dispatcher's bind); submit times are the simulator
-ledger's `received_at`, the same machine clock. When every message of the campaign is
+has not received a submit for yet (the set is refreshed every half second). A STOP's time
+is `time.time()` on this side right after its POST returned (the MO is then queued to the
+dispatcher's bind); submit times are the simulator ledger's `received_at`, the same machine
+clock. The simulator's MO log (GET /mo) also gives each STOP's wait for a slot in the bind's
+window (queued → written) and for the dispatcher's answer (queued → acknowledged: the MO
+and its early STOP committed). When every message of the campaign is
 submitted, suppressed or failed (analytics), the simulator's ledger is read whole: for each
 STOP, latency = (last promotional submit to the number) − (STOP time), 0 when none came
 after it. Promotional submits are those from the campaign's sender with its text; the opt-out
@@ -319,12 +321,41 @@ async def read_ledger(simulator: Simulator) -> Submits:
         offset += len(entries)
 
 
+@dataclass
+class MoTimes:
+    """From the simulator's MO log: each STOP's wait for a bind slot and for the ESME's
+    acknowledgement (the dispatcher answers once the MO and its early STOP committed)."""
+
+    queued_to_sent_ms: list[float] = field(default_factory=list)
+    queued_to_acked_ms: list[float] = field(default_factory=list)
+
+
+async def read_mo_log(simulator: Simulator, stops: Stops) -> MoTimes:
+    times = MoTimes()
+    offset = 0
+    while True:
+        response = await simulator.http.get("/mo", params={"limit": 10_000, "offset": offset})
+        response.raise_for_status()
+        entries = response.json()["entries"]
+        for entry in entries:
+            if "+" + entry["source"].lstrip("+") not in stops.at:
+                continue
+            queued = entry["queued_at"]
+            if entry["sent_at"] is not None:
+                times.queued_to_sent_ms.append((entry["sent_at"] - queued) * 1000)
+            if entry["acked_at"] is not None:
+                times.queued_to_acked_ms.append((entry["acked_at"] - queued) * 1000)
+        if len(entries) < 10_000:
+            return times
+        offset += len(entries)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report(stops: Stops, ledger: Submits, recipients: int) -> None:
+def report(stops: Stops, ledger: Submits, mo: MoTimes, recipients: int) -> None:
     submits = ledger.promotional
     latencies: list[float] = []
     confirmed: list[float] = []  # STOP -> the confirmation's submit: the STOP path's pace
@@ -355,6 +386,13 @@ def report(stops: Stops, ledger: Submits, recipients: int) -> None:
     leaks = sorted(x for x in latencies if x > 0)
     if leaks:
         print(f"stop_leak_latencies: {', '.join(f'{x:.0f}' for x in leaks[-20:])} ms (largest 20)")
+    for name, values in (
+        ("stop_mo_queued_to_bind", mo.queued_to_sent_ms),
+        ("stop_mo_queued_to_stored", mo.queued_to_acked_ms),
+    ):
+        if values:
+            print(f"{name}_p50: {statistics.median(values):.0f} ms")
+            print(f"{name}_p99: {percentile(values, 0.99):.0f} ms")
     if confirmed:
         print(f"stop_confirmations: {len(confirmed)}")
         print(f"stop_to_confirmation_submit_p50: {statistics.median(confirmed):.0f} ms")
@@ -381,7 +419,8 @@ async def run(args: argparse.Namespace, infra: Infra) -> None:
         await wait_until_final(
             client, simulator, campaign["id"], args.stops, seconds=args.recipients / 20 + 120
         )
-        report(stops, await read_ledger(simulator), args.recipients)
+        ledger = await read_ledger(simulator)
+        report(stops, ledger, await read_mo_log(simulator, stops), args.recipients)
     finally:
         await simulator.close()
         await client.close()

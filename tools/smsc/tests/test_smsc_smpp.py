@@ -150,6 +150,29 @@ async def test_mo_is_delivered_to_a_bound_transceiver(bind: Binder, api: httpx.A
     assert (await api.get("/ledger/summary")).json()["mo_sent"] == 1
 
 
+async def test_the_mo_log_times_each_mo_from_queued_to_acknowledged(
+    bind: Binder, api: httpx.AsyncClient
+) -> None:
+    session = await bind()
+    before = time.time()
+    await api.post("/mo", json={"source": "+33612345678", "destination": "36111", "text": "STOP"})
+    await next_deliver(session)  # the client answers it with deliver_sm_resp ESME_ROK
+
+    async def acknowledged() -> dict[str, Any]:
+        for _ in range(100):
+            [entry] = (await api.get("/mo")).json()["entries"]
+            if entry["acked_at"] is not None:
+                return dict(entry)
+            await asyncio.sleep(0.02)
+        raise AssertionError("the MO was never acknowledged")
+
+    entry = await acknowledged()
+    assert (entry["source"], entry["destination"], entry["attempts"]) == ("33612345678", "36111", 1)
+    assert before <= entry["queued_at"] <= entry["sent_at"] <= entry["acked_at"] <= time.time()
+    await api.post("/reset")
+    assert (await api.get("/mo")).json() == {"total": 0, "offset": 0, "entries": []}
+
+
 async def test_mo_before_any_bind_goes_to_the_first_receiver(
     bind: Binder, api: httpx.AsyncClient
 ) -> None:

@@ -14,7 +14,9 @@ At most `window` messages are between 1 and 3 at any time, so a crash leaves at 
 PostgreSQL advisory lock is free) marks them `in_doubt`, at start-up and periodically.
 
 Inbound `deliver_sm` (receipts, handset messages) become `gateway.inbound` outbox rows;
-their `deliver_sm_resp` is written only after that transaction committed.
+their `deliver_sm_resp` is written only after that transaction committed. A handset's
+keyword STOP is also remembered the moment it is read (domain/recent_stops.py): a message
+claimed before the STOP's commit does not leave; the next claim's gate decides it.
 """
 
 from __future__ import annotations
@@ -25,18 +27,21 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from aiolimiter import AsyncLimiter
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from herald_dispatcher import repository, service
 from herald_dispatcher.domain.breaker import Breaker
+from herald_dispatcher.domain.early_stop import early_stop_phone
 from herald_dispatcher.domain.inbound import DeliverFields, inbound_event, receipt_event_id
 from herald_dispatcher.domain.messages import destination_address, source_address, submit_parts
 from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
+from herald_dispatcher.domain.recent_stops import RecentStops
 from herald_dispatcher.domain.retry import retry_delay
 from herald_dispatcher.domain.smpp_status import (
     ESME_ROK,
@@ -59,6 +64,7 @@ from herald_dispatcher.gateway.smpp_client import (
 from herald_dispatcher.sending_rules import WorkspaceRules
 from herald_dispatcher.service import Outgoing
 from herald_dispatcher.settings import DispatcherSettings
+from herald_events.models.dispatcher import GatewayInboundV1
 from herald_kit.db import transaction
 from herald_kit.logs import get_logger
 from herald_kit.outbox import Outbox
@@ -76,6 +82,17 @@ RELEASED = Counter(
     "herald_dispatcher_released_total", "Held messages put back in the queue", ["route"]
 )
 INBOUND = Counter("herald_dispatcher_inbound_total", "deliver_sm received and stored", ["route"])
+INBOUND_STORE = Histogram(
+    "herald_dispatcher_inbound_store_seconds",
+    "One transaction storing a batch of deliver_sm (their deliver_sm_resp follow at once)",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+)
+WITHHELD = Counter(
+    "herald_dispatcher_withheld_total",
+    "Claimed messages kept back because their number's STOP arrived after the claim",
+    ["route"],
+)
 BIND_UP = Gauge("herald_dispatcher_bind_up", "1 while the route's SMPP bind is up", ["route"])
 IN_FLIGHT = Gauge("herald_dispatcher_in_flight", "Messages claimed and not yet settled", ["route"])
 
@@ -94,6 +111,17 @@ def _rate_limiter(rate_per_second: float) -> AsyncLimiter:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Inbound:
+    """A deliver_sm read from the bind, decoded once: its event (None when unreadable) and,
+    for a handset's keyword STOP, the number it stops."""
+
+    delivered: InboundDeliver
+    event: GatewayInboundV1 | None
+    event_id: uuid.UUID | None
+    stops: str | None
 
 
 def _fields(pdu: Any) -> DeliverFields:
@@ -146,7 +174,8 @@ class Sender:
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._results: asyncio.Queue[tuple[Outgoing, SendOutcome]] = asyncio.Queue()
-        self._inbound: asyncio.Queue[InboundDeliver] = asyncio.Queue()
+        self._inbound: asyncio.Queue[_Inbound] = asyncio.Queue()
+        self.stops = RecentStops()
         self._submissions: set[asyncio.Task[None]] = set()
         self._reference = random.randrange(256)
         self._lock_connection: AsyncConnection | None = None
@@ -235,6 +264,7 @@ class Sender:
         while not self._stopping.is_set():
             await self._sleep(self.tuning.sweep_interval_s)
             try:
+                self.stops.prune(time.monotonic())
                 await self._ensure_liveness_lock()
                 await self._recover()
             except Exception as error:
@@ -271,7 +301,7 @@ class Sender:
                     window=self.smpp.window,
                     response_timeout_s=self.smpp.response_timeout_s,
                     enquire_link_s=self.smpp.enquire_link_s,
-                    on_deliver=self._inbound.put_nowait,
+                    on_deliver=self._on_deliver,
                 )
             except (OSError, TimeoutError, SmppError) as error:
                 wait = backoff * random.uniform(0.5, 1.0)
@@ -318,6 +348,7 @@ class Sender:
             # cancelled campaign must not crawl at one window per transaction.
             claim_limit = allowance if self._send_everything_claimed else self.tuning.max_claim
             now = self.clock()
+            claimed_at = time.monotonic()  # before the claim's snapshot (recent_stops.py)
             try:
                 async with transaction(self.sessions) as db:
                     result = await service.claim_batch(
@@ -342,7 +373,7 @@ class Sender:
             self._send_everything_claimed = bool(result.to_send) or result.claimed == 0
             for outgoing in result.to_send:
                 self.in_flight += 1
-                task = asyncio.create_task(self._send(session, outgoing))
+                task = asyncio.create_task(self._send(session, outgoing, claimed_at))
                 self._submissions.add(task)
                 task.add_done_callback(self._submissions.discard)
             IN_FLIGHT.labels(self.route).set(self.in_flight)
@@ -350,9 +381,9 @@ class Sender:
                 await self._sleep(self.tuning.idle_poll_s)
 
     # ── submit ────────────────────────────────────────────────────────────────
-    async def _send(self, session: SmppSession, message: Outgoing) -> None:
+    async def _send(self, session: SmppSession, message: Outgoing, claimed_at: float) -> None:
         try:
-            outcome = await self._submit(session, message)
+            outcome = await self._submit(session, message, claimed_at)
         except Exception as error:  # a bug must not lose track of a `submitting` row
             log.exception("dispatcher.submit_crashed", message_id=str(message.message_id))
             outcome = SendOutcome(OutcomeKind.IN_DOUBT, reason=f"unexpected error: {error!r}")
@@ -363,11 +394,21 @@ class Sender:
             self.breaker.failure(now)
         self._results.put_nowait((message, outcome))
 
+    def _withheld(self, message: Outgoing, claimed_at: float) -> bool:
+        """Before a message's first PDU: did a STOP from its number arrive after its claim
+        began? (recent_stops.py)"""
+        if not self.stops.withholds(message.workspace_id, message.phone, claimed_at):
+            return False
+        WITHHELD.labels(self.route).inc()
+        return True
+
     def _next_reference(self) -> int:
         self._reference = (self._reference + 1) & 0xFF
         return self._reference
 
-    async def _submit(self, session: SmppSession, message: Outgoing) -> SendOutcome:
+    async def _submit(
+        self, session: SmppSession, message: Outgoing, claimed_at: float
+    ) -> SendOutcome:
         source = source_address(message.sender or self.smpp.source_addr_default)
         destination = destination_address(message.phone)
         parts = submit_parts(message.text, self._next_reference())
@@ -379,6 +420,10 @@ class Sender:
             not_sent = False
             for index in todo:
                 await self.limiter.acquire()
+                if part_retries == 0 and index == 0 and self._withheld(message, claimed_at):
+                    return SendOutcome(
+                        OutcomeKind.WITHHELD, reason="the number sent STOP after the claim"
+                    )
                 try:
                     sent.append(
                         (index, await session.send_submit(source, destination, parts[index]))
@@ -487,6 +532,22 @@ class Sender:
             )
 
     # ── inbound ───────────────────────────────────────────────────────────────
+    def _on_deliver(self, delivered: InboundDeliver) -> None:
+        """Called as each deliver_sm is read: decode it once and remember a STOP at once,
+        before its transaction; storing and answering it is the inbound loop's job."""
+        try:
+            fields = _fields(delivered.pdu)
+            event = inbound_event(fields, self.route, delivered.received_at)
+            event_id = receipt_event_id(fields, self.route)
+        except Exception as error:
+            log.error("dispatcher.inbound_unreadable", error=repr(error))
+            self._inbound.put_nowait(_Inbound(delivered, None, None, None))
+            return
+        stops = early_stop_phone(event, self.early_stop_region) if self.early_stop_region else None
+        if stops is not None:
+            self.stops.heard(self.smpp.workspace_id, stops, time.monotonic())
+        self._inbound.put_nowait(_Inbound(delivered, event, event_id, stops))
+
     async def _inbound_loop(self) -> None:
         while True:
             batch = [await self._inbound.get()]
@@ -496,34 +557,34 @@ class Sender:
                 batch.append(self._inbound.get_nowait())
             await self._store_inbound(batch)
 
-    async def _store_inbound(self, batch: list[InboundDeliver]) -> None:
-        items = []
-        answers: list[tuple[InboundDeliver, int]] = []
-        for delivered in batch:
-            try:
-                fields = _fields(delivered.pdu)
-                event = inbound_event(fields, self.route, delivered.received_at)
-            except Exception as error:
-                log.error("dispatcher.inbound_unreadable", error=repr(error))
-                answers.append((delivered, ESME_RX_P_APPN))
-                continue
-            items.append((event, receipt_event_id(fields, self.route)))
-            answers.append((delivered, ESME_ROK))
+    async def _store_inbound(self, batch: list[_Inbound]) -> None:
+        items: list[tuple[GatewayInboundV1, uuid.UUID | None]] = []
+        stops: list[tuple[str, datetime]] = []
+        for item in batch:
+            if item.event is not None:
+                items.append((item.event, item.event_id))
+                if item.stops is not None:
+                    stops.append((item.stops, item.event.received_at))
+        answers = [
+            (item.delivered, ESME_ROK if item.event is not None else ESME_RX_P_APPN)
+            for item in batch
+        ]
+        started = time.monotonic()
         try:
             async with transaction(self.sessions) as db:
                 await service.record_inbound(
-                    db,
-                    self.outbox,
-                    items,
-                    workspace_id=self.smpp.workspace_id,
-                    early_stop_region=self.early_stop_region,
+                    db, self.outbox, items, workspace_id=self.smpp.workspace_id, stops=stops
                 )
         except Exception as error:
             # Not stored: ask the SMSC to send them again (never acknowledge what is lost).
             log.warning("dispatcher.inbound_store_failed", error=repr(error), count=len(batch))
-            answers = [(delivered, ESME_RX_T_APPN) for delivered in batch]
+            answers = [(item.delivered, ESME_RX_T_APPN) for item in batch]
         else:
+            if stops:
+                workspace = self.smpp.workspace_id
+                self.stops.committed([(workspace, phone) for phone, _ in stops], time.monotonic())
             INBOUND.labels(self.route).inc(len(items))
+            INBOUND_STORE.labels(self.route).observe(time.monotonic() - started)
         for delivered, status in answers:
             delivered.session.respond_deliver(delivered.sequence, status)
 

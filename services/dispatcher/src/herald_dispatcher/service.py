@@ -18,7 +18,6 @@ from herald_compliance.phones import InvalidPhone
 from herald_compliance.rule_packs import Recipient, recipient_for_phone
 from herald_compliance.segments import analyse
 from herald_dispatcher import repository
-from herald_dispatcher.domain.early_stop import early_stop_phone
 from herald_dispatcher.domain.messages import priority_name, priority_rank
 from herald_dispatcher.domain.outcomes import OutcomeKind, SendOutcome
 from herald_dispatcher.domain.retry import retry_delay
@@ -50,6 +49,7 @@ SMS_SUBMITTED: Final = "sms.submitted"
 SMS_SUPPRESSED: Final = "sms.suppressed"
 SMS_FAILED: Final = "sms.failed"
 GATEWAY_INBOUND: Final = "gateway.inbound"
+WITHHELD_RECHECK_S: Final = 0.2
 
 
 def event_id_for(message_id: uuid.UUID, topic_name: str) -> uuid.UUID:
@@ -560,6 +560,10 @@ async def settle(
             )
         elif kind == OutcomeKind.NOT_SENT:
             requeued.append((message.message_id, now, outcome.reason or kind, 1))
+        elif kind == OutcomeKind.WITHHELD:
+            # The next claim's gate decides it once the STOP is committed (recent_stops.py).
+            at = now + timedelta(seconds=WITHHELD_RECHECK_S)
+            requeued.append((message.message_id, at, outcome.reason or kind, 1))
         elif kind == OutcomeKind.FAILED:
             failed.append((message.message_id, outcome.reason, known_ids))
             payload = SmsFailedV1(
@@ -607,21 +611,20 @@ async def record_inbound(
     items: Sequence[tuple[GatewayInboundV1, uuid.UUID | None]],
     *,
     workspace_id: str,
-    early_stop_region: str | None = None,
+    stops: Sequence[tuple[str, datetime]] = (),
 ) -> None:
-    """Stage `gateway.inbound` events (key: the provider id, or the sender's number). With
-    `early_stop_region`, a handset's keyword STOP also suppresses its number now, in this
-    transaction (domain/early_stop.py), as `optout.received` will later."""
-    rows = []
-    stops: list[tuple[str, datetime]] = []
-    for event, event_id in items:
-        envelope = outbox.envelope(
-            GATEWAY_INBOUND, event, workspace_id=workspace_id, event_id=event_id
+    """Stage `gateway.inbound` events (key: the provider id, or the sender's number). The
+    handsets' keyword STOPs among them, `(E.164, received_at)` read by the sender with
+    domain/early_stop.py, suppress their numbers now, in this transaction, as
+    `optout.received` will later."""
+    rows = [
+        (
+            GATEWAY_INBOUND,
+            event.provider_message_id or event.source,
+            outbox.envelope(GATEWAY_INBOUND, event, workspace_id=workspace_id, event_id=event_id),
         )
-        rows.append((GATEWAY_INBOUND, event.provider_message_id or event.source, envelope))
-        phone = early_stop_phone(event, early_stop_region) if early_stop_region else None
-        if phone is not None:
-            stops.append((phone, event.received_at))
+        for event, event_id in items
+    ]
     await outbox.add_many(session, rows)
     for phone, received_at in stops:
         await repository.upsert_consent(

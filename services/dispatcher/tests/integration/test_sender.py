@@ -391,6 +391,54 @@ class TestInbound:
             assert await projection(sessions, "ws-route", source) == {}
 
 
+class TestStopAfterClaim:
+    async def test_a_stop_read_after_the_claim_keeps_the_message_back(
+        self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any
+    ) -> None:
+        """Four messages claimed at once leave one per second; STOPs from the numbers not yet
+        sent to arrive meanwhile: none of them is submitted after its STOP
+        (domain/recent_stops.py), the gate then suppresses them as opted out."""
+        numbers = phones(4, prefix="+3366")
+        for phone in numbers:
+            await consent(sessions, phone, workspace="ws-route")
+        await queue(sessions, *[request(phone) for phone in numbers], workspace="ws-route")
+
+        async def first_submit_out() -> bool:
+            claimed = set((await statuses(sessions)).values()) <= {"submitting", "submitted"}
+            return claimed and len(await ledger(smsc_api)) >= 1
+
+        async def final() -> bool:
+            return set((await statuses(sessions)).values()) <= {"submitted", "suppressed"}
+
+        async with run_sender(window=4, rate_per_second=1):
+            await eventually(first_submit_out, within=20)
+            sent = {"+" + entry["destination"] for entry in await ledger(smsc_api)}
+            stopped = [phone for phone in numbers if phone not in sent]
+            stopped_at = datetime.now(UTC)
+            for phone in stopped:
+                body = {"source": phone, "destination": "36111", "text": "STOP"}
+                assert (await smsc_api.post("/mo", json=body)).status_code == 202
+            await eventually(final, within=20)
+
+        assert len(stopped) >= 2  # the test saw the window it is about
+        late = [
+            entry
+            for entry in await ledger(smsc_api)
+            if "+" + entry["destination"] in stopped
+            and datetime.fromisoformat(entry["received_at"]) > stopped_at
+        ]
+        assert late == []
+        rows = {row.phone: row for row in (await messages(sessions)).values()}
+        withheld = [p for p in stopped if rows[p].status == "suppressed"]
+        assert withheld, "no message was kept back"
+        for phone in withheld:
+            assert rows[phone].suppression_reason == "opted_out"
+            assert rows[phone].last_error == "the number sent STOP after the claim"
+        assert {e["payload"]["phone"] for e in await events(sessions, "sms.suppressed")} == set(
+            withheld
+        )
+
+
 class TestInDoubt:
     async def test_an_unanswered_submit_is_in_doubt_and_never_sent_again(
         self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any

@@ -77,7 +77,7 @@ OK = SubmitResponse(0, "id-1")
 
 async def run(answers: list[Answer], text: str = "Bonjour") -> tuple[SendOutcome, ScriptedSession]:
     session = ScriptedSession(answers)
-    outcome = await sender()._submit(session, outgoing(text))  # type: ignore[arg-type]
+    outcome = await sender()._submit(session, outgoing(text), 0.0)  # type: ignore[arg-type]
     return outcome, session
 
 
@@ -148,3 +148,27 @@ class TestSubmitOutcomes:
         outcome, _ = await run(answers, LONG)
         assert outcome.kind is OutcomeKind.FAILED
         assert outcome.provider_message_ids == ("id-1", "id-3")
+
+
+class TestStopReadAfterTheClaim:
+    """domain/recent_stops.py: the sender's last look before a message's first PDU."""
+
+    async def test_a_stop_heard_after_the_claim_sends_nothing(self) -> None:
+        subject, session = sender(), ScriptedSession([OK])
+        subject.stops.heard("ws", "+33612345678", at=10.0)
+        outcome = await subject._submit(session, outgoing(), 5.0)  # type: ignore[arg-type]
+        assert outcome.kind == OutcomeKind.WITHHELD
+        assert session.sent == []
+
+    async def test_a_stop_committed_before_the_claim_is_the_gate_s_call(self) -> None:
+        subject, session = sender(), ScriptedSession([OK])
+        subject.stops.heard("ws", "+33612345678", at=10.0)
+        subject.stops.committed([("ws", "+33612345678")], at=11.0)
+        outcome = await subject._submit(session, outgoing(), 12.0)  # type: ignore[arg-type]
+        assert outcome == SendOutcome(OutcomeKind.SUBMITTED, ("id-1",))
+
+    async def test_another_number_s_stop_changes_nothing(self) -> None:
+        subject, session = sender(), ScriptedSession([OK])
+        subject.stops.heard("ws", "+33612345679", at=10.0)
+        outcome = await subject._submit(session, outgoing(), 5.0)  # type: ignore[arg-type]
+        assert outcome.kind == OutcomeKind.SUBMITTED

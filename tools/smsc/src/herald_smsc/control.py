@@ -95,6 +95,30 @@ def create_app(smsc: SmscServer) -> FastAPI:
         (of ``system_id`` when given); queued until one binds. ``sent`` tells which."""
         return smsc.send_mo(request)
 
+    @app.get("/mo")
+    async def mo_log(
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        """The MOs played, oldest first, with unix times: queued (POST /mo), first written
+        to a bind, acknowledged by the ESME (its deliver_sm_resp with ESME_ROK)."""
+        page = smsc.mos[offset : offset + limit]
+        return {
+            "total": len(smsc.mos),
+            "offset": offset,
+            "entries": [
+                {
+                    "source": item.source_addr,
+                    "destination": item.destination_addr,
+                    "queued_at": item.queued_at,
+                    "sent_at": item.first_sent_at,
+                    "acked_at": item.acked_at,
+                    "attempts": item.attempts,
+                }
+                for item in page
+            ],
+        }
+
     @app.post("/disconnect")
     async def disconnect(
         mode: Annotated[Literal["abort", "unbind"], Query()] = "abort",

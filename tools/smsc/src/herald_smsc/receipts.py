@@ -129,6 +129,10 @@ class Deliverable:
     tlvs: list[tuple[int, bytes]]
     generation: int
     attempts: int = field(default=0)
+    # Unix times of an MO's way to the ESME (the P5 bench measures STOP -> stored with them).
+    queued_at: float = field(default=0.0)
+    first_sent_at: float | None = field(default=None)
+    acked_at: float | None = field(default=None)
 
     def encode(self, sequence: int) -> bytes:
         return encode_deliver_sm(
@@ -281,6 +285,7 @@ class DeliveryQueue:
             self.stats.dlr_acked += 1
         else:
             self.stats.mo_acked += 1
+            item.acked_at = time.time()
 
     def pump(self, system_id: str) -> None:
         pending = self._pending.get(system_id)
@@ -309,6 +314,7 @@ class DeliveryQueue:
                     self.stats.dlr_sent += 1
                 else:
                     self.stats.mo_sent += 1
+                    item.first_sent_at = time.time()
             item.attempts += 1
             receiver.send_deliverable(item)
             used.append(receiver)

@@ -347,6 +347,7 @@ class SmscServer:
         self.settings = settings
         self.smsc_system_id = settings.smsc_system_id
         self.ledger = Ledger()
+        self.mos: list[Deliverable] = []  # every MO played, with its times (test data)
         self.queue = DeliveryQueue(self.receivers_for)
         self.config = settings.initial
         self._ids = MessageIds()
@@ -452,6 +453,7 @@ class SmscServer:
     async def reset(self) -> None:
         """Clear the ledger, counters, queued receipts and faults (binds stay up)."""
         self.ledger.clear()
+        self.mos.clear()
         self.queue.reset()
         self._throttle_acc = 0
         self.binds_total = sum(1 for s in self._sessions.values() if s.bind_type is not None)
@@ -644,7 +646,9 @@ class SmscServer:
             body,
             [],
             self.queue.generation,
+            queued_at=time.time(),
         )
+        self.mos.append(item)
         log.info(
             "MO %s -> %s for %s",
             mask_number(request.source),

@@ -13,6 +13,7 @@ class OutcomeKind(StrEnum):
     NOT_SENT = "not_sent"  # never left (no bind): back to the queue, no attempt counted
     FAILED = "failed"  # permanent rejection
     IN_DOUBT = "in_doubt"  # written, never answered: not re-sent automatically
+    WITHHELD = "withheld"  # a STOP arrived after the claim: back to the gate, nothing sent
 
 
 @dataclass(frozen=True)
