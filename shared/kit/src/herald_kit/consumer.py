@@ -1,8 +1,9 @@
 """The consumer runner: Kafka records in, idempotent DB effects out, offsets committed after.
 
 Per partition, records are handled in order. A poll's records of one partition are applied
-in one transaction together with their inbox rows (consumer group, event_id); should that
-transaction fail, they are retried one at a time so one bad event cannot hide the others.
+in one transaction together with their inbox rows (consumer group, event_id), the inbox rows
+written by one statement first; should that transaction fail, they are retried one at a time
+so one bad event cannot hide the others.
 Offsets are committed manually, only after the transaction committed, and never past an
 event that was neither applied nor dead-lettered. Errors are classified once:
 - malformed records and `PermanentError` go to `<topic>.dlq` with their origin in headers;
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -140,20 +142,51 @@ async def apply_once(
     group: str,
     subscription: Subscription,
     envelope: Envelope[Any],
+    *,
+    claimed: bool | None = None,
 ) -> bool:
     """Record the event in the group's inbox and run the handler, in the caller's
-    transaction; False (and nothing done) when the group already applied this event."""
-    inserted = await session.execute(
-        insert(INBOX)
-        .values(consumer_group=group, event_id=envelope.event_id, topic=subscription.topic)
-        .on_conflict_do_nothing()
-        .returning(INBOX.c.event_id)
-    )
-    if inserted.first() is None:
+    transaction; False (and nothing done) when the group already applied this event.
+    `claimed`: the caller already wrote the inbox row (True) or found it there (False)."""
+    if claimed is None:
+        inserted = await session.execute(
+            insert(INBOX)
+            .values(consumer_group=group, event_id=envelope.event_id, topic=subscription.topic)
+            .on_conflict_do_nothing()
+            .returning(INBOX.c.event_id)
+        )
+        claimed = inserted.first() is not None
+    if not claimed:
         return False
     context = HandlerContext(session=session, outbox=outbox, group=group, envelope=envelope)
     await subscription.handler(envelope, context)
     return True
+
+
+# One statement for a whole run's inbox rows, whatever its length (one cached plan).
+_CLAIM_INBOX = sa.text(
+    "INSERT INTO inbox (consumer_group, event_id, topic) "
+    "SELECT :group, e.event_id, e.topic "
+    "FROM unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS e(event_id, topic) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+async def claim_inbox(
+    session: AsyncSession, group: str, events: Sequence[tuple[str, uuid.UUID]]
+) -> set[uuid.UUID]:
+    """Write the inbox rows of `(topic, event_id)` at once; the ids not applied before."""
+    if not events:
+        return set()
+    result = await session.execute(
+        _CLAIM_INBOX,
+        {
+            "group": group,
+            "event_ids": [event_id for _, event_id in events],
+            "topics": [topic_name for topic_name, _ in events],
+        },
+    )
+    return set(result.scalars())
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -255,8 +288,17 @@ class ConsumerRunner:
             ours = [(r, e) for r, e in decoded if not self._skipped(r, e)]
             if ours:
                 async with transaction(self.sessions) as session:
+                    fresh = await claim_inbox(
+                        session,
+                        self.group,
+                        [(r.topic, e.event_id) for r, e in ours if e is not None],
+                    )
                     for record, envelope in ours:
-                        await self._apply(session, record, envelope)
+                        claimed = None
+                        if envelope is not None:  # a repeat in the same run is a duplicate
+                            claimed = envelope.event_id in fresh
+                            fresh.discard(envelope.event_id)
+                        await self._apply(session, record, envelope, claimed)
         except Exception as error:
             log.info("consumer.batch_fallback", group=self.group, error=repr(error))
             return False
@@ -314,6 +356,7 @@ class ConsumerRunner:
         session: AsyncSession,
         record: ConsumerRecord[bytes, bytes],
         envelope: Envelope[Any] | None,
+        claimed: bool | None = None,
     ) -> None:
         subscription = self.subscriptions[record.topic]
         if envelope is None:  # a tombstone on a compacted topic
@@ -327,7 +370,9 @@ class ConsumerRunner:
                 tracer(__name__).start_as_current_span(f"consume {record.topic}"),
                 HANDLER_SECONDS.labels(self.group, record.topic).time(),
             ):
-                applied = await apply_once(session, self.outbox, self.group, subscription, envelope)
+                applied = await apply_once(
+                    session, self.outbox, self.group, subscription, envelope, claimed=claimed
+                )
         finally:
             otel_context.detach(token)
         if not applied:

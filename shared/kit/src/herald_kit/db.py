@@ -37,12 +37,17 @@ class Base(DeclarativeBase):
     """Services subclass their own declarative base from `make_base()`, never this one."""
 
 
-def make_engine(settings: DbSettings) -> AsyncEngine:
+def make_engine(settings: DbSettings, *, pre_ping: bool = True) -> AsyncEngine:
+    """`pre_ping` tests each connection as it leaves the pool (three round trips with
+    asyncpg), so a request after a database restart never meets a dead connection. Workers
+    (consumers, relays, the sender) turn it off: they open a transaction many times a second
+    and retry a failed one anyway, and SQLAlchemy drops the pool's connections on the first
+    disconnect it sees."""
     return create_async_engine(
         settings.url.get_secret_value(),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         echo=settings.echo,
         hide_parameters=True,  # DB errors must not quote phones or message texts
     )

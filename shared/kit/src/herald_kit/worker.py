@@ -98,7 +98,7 @@ async def _run_until_stopped(
 def _prepare(service: str, settings: ServiceSettings) -> tuple[AsyncEngine, Outbox]:
     configure_logging(service, settings.log_level, settings.log_json)
     configure_tracing(service, settings.telemetry)
-    engine = make_engine(settings.db)
+    engine = make_engine(settings.db, pre_ping=False)
     instrument_engine(engine)
     return engine, Outbox(producer=service)
 

@@ -199,6 +199,26 @@ class TestConsumerRunner:
         with pytest.raises(ConsumerStopped):
             await asyncio.wait_for(runner.run(), 60)
 
+    async def test_a_repeat_inside_one_run_applies_once_on_the_fast_path(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        kafka_broker: KafkaBroker,
+        dlq: AIOKafkaProducer,
+    ) -> None:
+        """No poison: the run takes the one-transaction path with its one inbox statement."""
+        workspace = f"ws-{uuid.uuid4().hex[:8]}"
+        repeated = uuid.uuid4()
+        events = [_event(workspace, repeated), _event(workspace, repeated), _event(workspace)]
+        await _send(kafka_broker.bootstrap, [*events, events[0]])
+        runner = _runner(sessions, kafka_broker.bootstrap, dlq, f"test.{workspace}")
+
+        async def two_seen() -> bool:
+            return await _count_seen(sessions, workspace) >= 2
+
+        await _run_until(runner, two_seen)
+        await asyncio.sleep(1)  # the repeats had their chance
+        assert await _count_seen(sessions, workspace) == 2
+
 
 class TestSplitGroups:
     async def test_two_groups_split_a_topic_without_inbox_rows_for_what_they_pass_over(
