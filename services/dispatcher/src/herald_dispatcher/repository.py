@@ -85,6 +85,28 @@ async def upsert_consent(
     changed_at: datetime,
 ) -> None:
     """Set `(phone, purpose, brand) -> status`; an older fact never overwrites a newer one."""
+    await upsert_consent_facts(
+        session,
+        ((phone, purpose, brand, status, changed_at) for phone, purpose, brand, status in rows),
+        workspace_id=workspace_id,
+    )
+
+
+async def upsert_consent_facts(
+    session: AsyncSession,
+    facts: Iterable[tuple[str, str, str, str, datetime]],
+    *,
+    workspace_id: str,
+) -> None:
+    """`(phone, purpose, brand, status, changed_at)` facts in one statement (the newest per
+    key when one repeats); an older fact never overwrites a newer one."""
+    newest: dict[tuple[str, str, str], tuple[str, datetime]] = {}
+    for phone, purpose, brand, status, changed_at in facts:
+        known = newest.get((phone, purpose, brand))
+        if known is None or known[1] <= changed_at:
+            newest[(phone, purpose, brand)] = (status, changed_at)
+    if not newest:
+        return
     values = [
         {
             "workspace_id": workspace_id,
@@ -94,10 +116,8 @@ async def upsert_consent(
             "status": status,
             "updated_at": changed_at,
         }
-        for phone, purpose, brand, status in rows
+        for (phone, purpose, brand), (status, changed_at) in newest.items()
     ]
-    if not values:
-        return
     statement = insert(ConsentView).values(values)
     await session.execute(
         statement.on_conflict_do_update(

@@ -626,7 +626,8 @@ async def record_inbound(
         for event, event_id in items
     ]
     await outbox.add_many(session, rows)
-    for phone, received_at in stops:
-        await repository.upsert_consent(
-            session, _global_optout(phone), workspace_id=workspace_id, changed_at=received_at
-        )
+    await repository.upsert_consent_facts(
+        session,
+        ((*row, received_at) for phone, received_at in stops for row in _global_optout(phone)),
+        workspace_id=workspace_id,
+    )

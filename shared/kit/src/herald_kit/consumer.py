@@ -59,13 +59,19 @@ class HandlerContext:
         """Correlation fields for events this handler emits."""
         if self.envelope is None:
             return {}
-        return {
-            "correlation_id": self.envelope.correlation_id or self.envelope.event_id,
-            "causation_id": self.envelope.event_id,
-        }
+        return caused_by(self.envelope)
+
+
+def caused_by(envelope: Envelope[Any]) -> dict[str, uuid.UUID | None]:
+    """Correlation fields for events emitted because of `envelope`."""
+    return {
+        "correlation_id": envelope.correlation_id or envelope.event_id,
+        "causation_id": envelope.event_id,
+    }
 
 
 Handler = Callable[[Envelope[Any], HandlerContext], Awaitable[None]]
+ManyHandler = Callable[[Sequence[Envelope[Any]], HandlerContext], Awaitable[None]]
 TombstoneHandler = Callable[[str, HandlerContext], Awaitable[None]]
 
 
@@ -80,6 +86,10 @@ class Subscription:
     handler: Handler
     on_tombstone: TombstoneHandler | None = None
     accepts: Callable[[Envelope[Any]], bool] | None = None
+    # The same effects as `handler` on each event in order, for a run of new events at once
+    # (a few statements for the run instead of a few per event). Used on the fast path; the
+    # one-at-a-time path (after a failed run) calls `handler`.
+    handle_many: ManyHandler | None = None
 
     def handles(self, envelope: Envelope[Any]) -> bool:
         return self.accepts is None or self.accepts(envelope)
@@ -189,6 +199,23 @@ async def claim_inbox(
     return set(result.scalars())
 
 
+def _chunks(
+    items: list[tuple[ConsumerRecord[bytes, bytes], Envelope[Any] | None]],
+    subscriptions: dict[str, Subscription],
+) -> list[list[tuple[ConsumerRecord[bytes, bytes], Envelope[Any] | None]]]:
+    """Split a run, in order, into single records and runs of consecutive events of one
+    topic whose subscription has `handle_many`."""
+    chunks: list[list[tuple[ConsumerRecord[bytes, bytes], Envelope[Any] | None]]] = []
+    for record, envelope in items:
+        many = envelope is not None and subscriptions[record.topic].handle_many is not None
+        previous = chunks[-1] if chunks else None
+        if many and previous and previous[0][0].topic == record.topic and previous[0][1]:
+            previous.append((record, envelope))
+        else:
+            chunks.append([(record, envelope)])
+    return chunks
+
+
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: ConsumerRunner) -> None:
         self.runner = runner
@@ -293,12 +320,8 @@ class ConsumerRunner:
                         self.group,
                         [(r.topic, e.event_id) for r, e in ours if e is not None],
                     )
-                    for record, envelope in ours:
-                        claimed = None
-                        if envelope is not None:  # a repeat in the same run is a duplicate
-                            claimed = envelope.event_id in fresh
-                            fresh.discard(envelope.event_id)
-                        await self._apply(session, record, envelope, claimed)
+                    for chunk in _chunks(ours, self.subscriptions):
+                        await self._apply_chunk(session, chunk, fresh)
         except Exception as error:
             log.info("consumer.batch_fallback", group=self.group, error=repr(error))
             return False
@@ -306,6 +329,36 @@ class ConsumerRunner:
             EVENTS_CONSUMED.labels(self.group, record.topic, "applied").inc()
             self.breaker.record(False)
         return True
+
+    async def _apply_chunk(
+        self,
+        session: AsyncSession,
+        chunk: list[tuple[ConsumerRecord[bytes, bytes], Envelope[Any] | None]],
+        fresh: set[uuid.UUID],
+    ) -> None:
+        """One record, or consecutive events of a topic whose subscription handles many."""
+        first_record = chunk[0][0]
+        subscription = self.subscriptions[first_record.topic]
+        if len(chunk) == 1 or subscription.handle_many is None:
+            for record, envelope in chunk:
+                claimed = None
+                if envelope is not None:  # a repeat in the same run is a duplicate
+                    claimed = envelope.event_id in fresh
+                    fresh.discard(envelope.event_id)
+                await self._apply(session, record, envelope, claimed)
+            return
+        new: list[Envelope[Any]] = []
+        for record, envelope in chunk:
+            assert envelope is not None  # _chunks keeps tombstones apart
+            if envelope.event_id in fresh:
+                fresh.discard(envelope.event_id)
+                new.append(envelope)
+            else:
+                EVENTS_CONSUMED.labels(self.group, record.topic, "duplicate").inc()
+        if new:
+            context = HandlerContext(session=session, outbox=self.outbox, group=self.group)
+            with HANDLER_SECONDS.labels(self.group, first_record.topic).time():
+                await subscription.handle_many(new, context)
 
     def _skipped(
         self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Any] | None
