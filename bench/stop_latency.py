@@ -15,11 +15,11 @@ consumer metrics). It launches one promotional campaign to every contact; once s
 at the simulator, it plays `--stops` handsets answering STOP (`POST /mo`), paced evenly over
 `--spread` seconds, each from a number chosen at random among the recipients the simulator
 has not received a submit for yet (the set is refreshed every half second). A STOP's time
-is `time.time()` on this side right after its POST returned (the MO is then queued to the
-dispatcher's bind); submit times are the simulator ledger's `received_at`, the same machine
-clock. The simulator's MO log (GET /mo) also gives each STOP's wait for a slot in the bind's
-window (queued → written) and for the dispatcher's answer (queued → acknowledged: the MO
-and its early STOP committed). When every message of the campaign is
+is when the simulator took it (its MO log, GET /mo: queued for the dispatcher's bind), and
+submit times are the simulator ledger's `received_at`: one process, one clock. The MO log
+also gives each STOP's wait for a slot in the bind's window (queued → written to the
+dispatcher) and for the dispatcher's answer (queued → acknowledged: the MO and its early
+STOP committed). When every message of the campaign is
 submitted, suppressed or failed (analytics), the simulator's ledger is read whole: for each
 STOP, latency = (last promotional submit to the number) − (STOP time), 0 when none came
 after it. Promotional submits are those from the campaign's sender with its text; the opt-out
@@ -328,6 +328,7 @@ class MoTimes:
 
     queued_to_sent_ms: list[float] = field(default_factory=list)
     queued_to_acked_ms: list[float] = field(default_factory=list)
+    queued_at: dict[str, float] = field(default_factory=dict)  # phone -> unix time
 
 
 async def read_mo_log(simulator: Simulator, stops: Stops) -> MoTimes:
@@ -338,9 +339,11 @@ async def read_mo_log(simulator: Simulator, stops: Stops) -> MoTimes:
         response.raise_for_status()
         entries = response.json()["entries"]
         for entry in entries:
-            if "+" + entry["source"].lstrip("+") not in stops.at:
+            phone = "+" + entry["source"].lstrip("+")
+            if phone not in stops.at:
                 continue
             queued = entry["queued_at"]
+            times.queued_at.setdefault(phone, queued)
             if entry["sent_at"] is not None:
                 times.queued_to_sent_ms.append((entry["sent_at"] - queued) * 1000)
             if entry["acked_at"] is not None:
@@ -420,7 +423,10 @@ async def run(args: argparse.Namespace, infra: Infra) -> None:
             client, simulator, campaign["id"], args.stops, seconds=args.recipients / 20 + 120
         )
         ledger = await read_ledger(simulator)
-        report(stops, ledger, await read_mo_log(simulator, stops), args.recipients)
+        mo = await read_mo_log(simulator, stops)
+        # The STOP's time is when the simulator took it (a little before its POST returned).
+        stops.at.update(mo.queued_at)
+        report(stops, ledger, mo, args.recipients)
     finally:
         await simulator.close()
         await client.close()

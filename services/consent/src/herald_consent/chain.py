@@ -93,9 +93,35 @@ def stored_of(entry: ConsentEntry, key: bytes) -> chain.Stored:
 
 async def append_entry(session: AsyncSession, new: NewEntry) -> ConsentEntry:
     """Append one entry at the end of its workspace's chain (never commits)."""
+    (entry,) = await append_entries(session, [new])
+    return entry
+
+
+async def append_entries(session: AsyncSession, news: Sequence[NewEntry]) -> list[ConsentEntry]:
+    """Append entries of one workspace at the end of its chain, in order: one lock and one
+    statement however many (a run of an import's `consent.declared`). Never commits."""
+    if not news:
+        return []
+    workspace_id = news[0].workspace_id
+    if any(new.workspace_id != workspace_id for new in news):
+        raise ValueError("entries appended together belong to one workspace")
     key = erasure_key()
-    head = await repository.lock_chain_head(session, new.workspace_id, datetime.now(UTC))
+    head = await repository.lock_chain_head(session, workspace_id, datetime.now(UTC))
     now = datetime.now(UTC)
+    entries: list[ConsentEntry] = []
+    seq, previous_hash = head.seq, head.hash
+    for new in news:
+        seq += 1
+        entry = _chained(new, key, seq, previous_hash, now)
+        previous_hash = entry.hash
+        entries.append(entry)
+    await repository.append_chained_entries(session, entries)
+    return entries
+
+
+def _chained(
+    new: NewEntry, key: bytes, seq: int, previous_hash: str, now: datetime
+) -> ConsentEntry:
     entry_id = uuid.uuid4()
     _, identifying = chain.split_evidence(new.evidence)
     entry = ConsentEntry(
@@ -110,12 +136,11 @@ async def append_entry(session: AsyncSession, new: NewEntry) -> ConsentEntry:
         created_at=now,
         channel=new.channel,
         recorded_by=new.recorded_by,
-        seq=head.seq + 1,
+        seq=seq,
         identifying_digest=chain.identifying_digest(key, new.workspace_id, entry_id, identifying),
-        previous_hash=head.hash,
+        previous_hash=previous_hash,
     )
     entry.hash = chain.entry_hash(link_of(entry, key))
-    await repository.append_chained_entry(session, entry)
     return entry
 
 

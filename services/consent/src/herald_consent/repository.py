@@ -36,16 +36,20 @@ async def lock_chain_head(session: AsyncSession, workspace_id: str, now: datetim
     return Head(seq=row.seq, hash=row.hash)
 
 
-async def append_chained_entry(session: AsyncSession, entry: ConsentEntry) -> None:
-    """Insert the entry and move its workspace's head to it, in one statement (one round
-    trip per append: imports write many). The entry stays a plain object, not in the
-    session: the ledger is never updated through the ORM anyway."""
-    values = {column.key: getattr(entry, column.key) for column in ConsentEntry.__table__.c}
-    appended = insert(ConsentEntry).values(values).cte("appended")
+async def append_chained_entries(session: AsyncSession, entries: Sequence[ConsentEntry]) -> None:
+    """Insert the entries and move their workspace's head to the last one, in one statement
+    (one round trip per append or per run of appends: imports write many). The entries stay
+    plain objects, not in the session: the ledger is never updated through the ORM anyway."""
+    if not entries:
+        return
+    columns = ConsentEntry.__table__.c
+    rows = [{column.key: getattr(entry, column.key) for column in columns} for entry in entries]
+    appended = insert(ConsentEntry).values(rows).cte("appended")
+    last = entries[-1]
     await session.execute(
         sa.update(ConsentChainHead)
-        .where(ConsentChainHead.workspace_id == entry.workspace_id)
-        .values(seq=entry.seq, hash=entry.hash, updated_at=entry.created_at)
+        .where(ConsentChainHead.workspace_id == last.workspace_id)
+        .values(seq=last.seq, hash=last.hash, updated_at=last.created_at)
         .add_cte(appended)
     )
 
@@ -123,6 +127,55 @@ async def move_state(
     return (
         await session.execute(upsert, execution_options={"populate_existing": True})
     ).scalar_one_or_none()
+
+
+async def states_of_phones(
+    session: AsyncSession, workspace_id: str, phones: Sequence[str]
+) -> Sequence[ConsentState]:
+    """Every state of these numbers (or pseudonyms) in one query."""
+    if not phones:
+        return []
+    query = sa.select(ConsentState).where(
+        ConsentState.workspace_id == workspace_id, ConsentState.phone.in_(phones)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def move_states(
+    session: AsyncSession,
+    workspace_id: str,
+    moves: Sequence[tuple[str, str, str, str, uuid.UUID]],
+    now: datetime,
+) -> set[tuple[str, str, str]]:
+    """`move_state` for many `(phone, purpose, brand, status, ledger_entry_id)` at once (one
+    per key): the keys whose status changed (or that had none)."""
+    if not moves:
+        return set()
+    statement = insert(ConsentState).values(
+        [
+            {
+                "workspace_id": workspace_id,
+                "phone": phone,
+                "purpose": purpose,
+                "brand": brand,
+                "status": status,
+                "ledger_entry_id": entry_id,
+                "updated_at": now,
+            }
+            for phone, purpose, brand, status, entry_id in moves
+        ]
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["workspace_id", "phone", "purpose", "brand"],
+        set_={
+            "status": statement.excluded.status,
+            "ledger_entry_id": statement.excluded.ledger_entry_id,
+            "updated_at": statement.excluded.updated_at,
+        },
+        where=ConsentState.status != statement.excluded.status,
+    ).returning(ConsentState.phone, ConsentState.purpose, ConsentState.brand)
+    result = await session.execute(upsert)
+    return {(row.phone, row.purpose, row.brand) for row in result}
 
 
 async def get_state(

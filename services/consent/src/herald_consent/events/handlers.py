@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from herald_consent import declared, double_opt_in, erasure, keyword_opt_in, service
@@ -43,6 +44,11 @@ async def on_consent_declared(event: Envelope[Any], ctx: HandlerContext) -> None
         ctx.caused_by(),
         event.producer,
     )
+
+
+async def on_consents_declared(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of an import's declarations at once, with the same result."""
+    await declared.record_declared_consents(ctx.session, ctx.outbox, events)
 
 
 async def on_sms_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:

@@ -12,6 +12,12 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
         "consent.optouts": [Subscription("optout.received", handlers.on_optout_received)],
         "consent.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
-        "consent.imports": [Subscription("consent.declared", handlers.on_consent_declared)],
+        "consent.imports": [
+            Subscription(
+                "consent.declared",
+                handlers.on_consent_declared,
+                handle_many=handlers.on_consents_declared,
+            )
+        ],
         "consent.inbound": [Subscription("sms.inbound", handlers.on_sms_inbound)],
     }
