@@ -144,14 +144,36 @@ async def upsert_consent(
     changed_at: datetime,
 ) -> None:
     """Insert or replace, unless the stored state is newer (events may arrive late)."""
+    await upsert_consents(session, [(workspace_id, phone, purpose, brand, status, changed_at)])
+
+
+async def upsert_consents(
+    session: AsyncSession, facts: Sequence[tuple[str, str, str, str, str, datetime]]
+) -> None:
+    """`upsert_consent` for many `(workspace, phone, purpose, brand, status, changed_at)` in
+    one statement: the newest per key when one repeats (the later one on a tie, as one by
+    one)."""
+    newest: dict[tuple[str, str, str, str], tuple[str, datetime]] = {}
+    for workspace_id, phone, purpose, brand, status, changed_at in facts:
+        key = (workspace_id, phone, purpose, brand)
+        known = newest.get(key)
+        if known is None or known[1] <= changed_at:
+            newest[key] = (status, changed_at)
+    if not newest:
+        return
     statement = insert(ConsentProjection).values(
-        workspace_id=workspace_id,
-        phone=phone,
-        purpose=purpose,
-        brand=brand,
-        status=status,
-        changed_at=changed_at,
-        updated_at=sa.func.now(),
+        [
+            {
+                "workspace_id": workspace_id,
+                "phone": phone,
+                "purpose": purpose,
+                "brand": brand,
+                "status": status,
+                "changed_at": changed_at,
+                "updated_at": sa.func.now(),
+            }
+            for (workspace_id, phone, purpose, brand), (status, changed_at) in newest.items()
+        ]
     )
     statement = statement.on_conflict_do_update(
         index_elements=["workspace_id", "phone", "purpose", "brand"],

@@ -350,6 +350,26 @@ async def record_consent(
     )
 
 
+async def record_consents(
+    session: AsyncSession, changes: Sequence[tuple[str, ConsentChangedV1]]
+) -> None:
+    """`record_consent` for a run of `(workspace, change)` at once."""
+    await repository.upsert_consents(
+        session,
+        [
+            (
+                workspace_id,
+                change.phone,
+                change.purpose.value,
+                change.brand,
+                change.status.value,
+                change.changed_at,
+            )
+            for workspace_id, change in changes
+        ],
+    )
+
+
 async def ensure_expansion(
     session: AsyncSession, workspace_id: str, scheduled: CampaignScheduledV1
 ) -> bool:

@@ -19,7 +19,7 @@ from herald_events import Envelope
 from herald_events.models.campaigns import CampaignScheduledV1
 from herald_events.models.common import Category
 from herald_events.models.consent import ConsentChangedV1, ConsentStatus
-from herald_kit.consumer import ConsumerRunner, apply_once
+from herald_kit.consumer import ConsumerRunner, HandlerContext, apply_once
 from herald_kit.db import transaction
 from herald_kit.kafka import encode_envelope, make_producer, value_bytes
 from herald_kit.outbox import Outbox
@@ -67,6 +67,55 @@ class TestConsentChanged:
             (phone, "transactional", "default"): "opted_out",
         }
         assert await projection(sessions, workspace("ws-consent")) == {}
+
+    async def test_a_run_at_once_ends_as_one_event_at_a_time(
+        self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox
+    ) -> None:
+        subscription = groups()["campaigns.consent"][0]
+        assert subscription.handle_many is not None
+
+        def change(ws: str, phone: str, status: str, at: datetime, **more: Any) -> Envelope[Any]:
+            payload = ConsentChangedV1(
+                phone=phone,
+                purpose="marketing",
+                status=ConsentStatus(status),
+                ledger_entry_id=uuid.uuid4(),
+                source="import",
+                changed_at=at,
+                **more,
+            )
+            return Envelope[Any](
+                type="consent.changed",
+                version=1,
+                workspace_id=ws,
+                producer="consent",
+                payload=payload,
+            )
+
+        def run(ws: str) -> list[Envelope[Any]]:
+            return [
+                change(ws, "+33612345001", "opted_in", T0),
+                change(ws, "+33612345001", "opted_out", T0 + timedelta(minutes=5)),
+                change(ws, "+33612345001", "opted_in", T0 + timedelta(minutes=1)),  # late
+                change(ws, "+33612345002", "opted_in", T0),
+                change(ws, "+33612345002", "opted_out", T0),  # a tie: the later one wins
+                change(ws, "+33612345002", "opted_in", T0, brand="*"),
+            ]
+
+        one, many = workspace("ws-one"), workspace("ws-many")
+        for event in run(one):
+            async with transaction(sessions) as session:
+                await apply_once(session, outbox, "campaigns.consent", subscription, event)
+        async with transaction(sessions) as session:
+            context = HandlerContext(session=session, outbox=outbox, group="campaigns.consent")
+            await subscription.handle_many(run(many), context)
+        expected = {
+            ("+33612345001", "marketing", "default"): "opted_out",
+            ("+33612345002", "marketing", "default"): "opted_out",
+            ("+33612345002", "marketing", "*"): "opted_in",
+        }
+        assert await projection(sessions, one) == expected
+        assert await projection(sessions, many) == expected
 
     async def test_an_event_applied_twice_changes_nothing(
         self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox

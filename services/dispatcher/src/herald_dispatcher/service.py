@@ -104,6 +104,21 @@ async def record_consent(
     )
 
 
+async def record_consents(
+    session: AsyncSession, changes: Sequence[tuple[str, ConsentChangedV1]]
+) -> None:
+    """`record_consent` for a run of `(workspace, change)` at once: a statement a workspace."""
+    by_workspace: dict[str, list[ConsentChangedV1]] = {}
+    for workspace_id, change in changes:
+        by_workspace.setdefault(workspace_id, []).append(change)
+    for workspace_id, batch in by_workspace.items():
+        await repository.upsert_consent_facts(
+            session,
+            [(c.phone, c.purpose.value, c.brand, c.status.value, c.changed_at) for c in batch],
+            workspace_id=workspace_id,
+        )
+
+
 async def record_optout(session: AsyncSession, workspace_id: str, optout: OptoutReceivedV1) -> None:
     """A STOP applies here even when the consent service is down: a global one stops both
     purposes for every brand, a brand one stops that brand's marketing."""

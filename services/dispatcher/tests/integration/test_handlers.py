@@ -18,7 +18,7 @@ from herald_events import Envelope
 from herald_events.models.campaigns import CampaignState, CampaignUpdatedV1, SmsRequestedV1
 from herald_events.models.consent import ConsentChangedV1, ConsentStatus
 from herald_events.models.receipts import OptoutReceivedV1, OptoutScope
-from herald_kit.consumer import ConsumerRunner, Subscription, apply_once
+from herald_kit.consumer import ConsumerRunner, HandlerContext, Subscription, apply_once
 from herald_kit.db import transaction
 from herald_kit.kafka import encode_envelope, make_producer, value_bytes
 from herald_kit.outbox import Outbox
@@ -108,6 +108,47 @@ class TestSuppressionProjection:
         assert await consent_rows(sessions) == {
             ("ws-h", "+33612345678", "marketing", "acme", "opted_out")
         }
+
+    async def test_a_run_of_changes_at_once_ends_as_one_by_one(self, sessions: Sessions) -> None:
+        def change(workspace: str, phone: str, status: str, at: datetime) -> Envelope[Any]:
+            return envelope(
+                "consent.changed",
+                ConsentChangedV1(
+                    phone=phone,
+                    purpose="marketing",
+                    brand="acme",
+                    status=ConsentStatus(status),
+                    ledger_entry_id=uuid.uuid4(),
+                    source="test",
+                    changed_at=at,
+                ),
+                workspace,
+            )
+
+        def run(workspace: str) -> list[Envelope[Any]]:
+            return [
+                change(workspace, "+33612345601", "opted_in", T0),
+                change(workspace, "+33612345601", "opted_out", T0 + timedelta(minutes=2)),
+                change(workspace, "+33612345601", "opted_in", T0 + timedelta(minutes=1)),
+                change(workspace, "+33612345602", "opted_in", T0),
+                change(workspace, "+33612345602", "opted_out", T0),  # a tie: the later one
+            ]
+
+        for event in run("ws-one"):
+            await apply(sessions, "consent.changed", event)
+        group, sub = subscription("consent.changed")
+        assert sub.handle_many is not None
+        async with transaction(sessions) as session:
+            context = HandlerContext(session=session, outbox=Outbox("dispatcher"), group=group)
+            await sub.handle_many([*run("ws-many"), *run("ws-many-2")], context)
+        rows = await consent_rows(sessions)
+        one = {row[1:] for row in rows if row[0] == "ws-one"}
+        assert one == {
+            ("+33612345601", "marketing", "acme", "opted_out"),
+            ("+33612345602", "marketing", "acme", "opted_out"),
+        }
+        assert {row[1:] for row in rows if row[0] == "ws-many"} == one
+        assert {row[1:] for row in rows if row[0] == "ws-many-2"} == one
 
     async def test_a_global_stop_opts_out_of_both_purposes_for_every_brand(
         self, sessions: Sessions

@@ -1,7 +1,9 @@
-"""Handlers: each applies one event inside the runner's transaction."""
+"""Handlers: each applies one event (a `*_many` one, a run of events) inside the runner's
+transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from herald_campaigns import erasure, service
@@ -16,6 +18,11 @@ async def on_consent_changed(event: Envelope[Any], ctx: HandlerContext) -> None:
     """Keep the consent projection that expansion filters the audience with."""
     payload: ConsentChangedV1 = event.payload
     await service.record_consent(ctx.session, event.workspace_id, payload)
+
+
+async def on_consents_changed(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of consent changes (an import's, say) in one statement."""
+    await service.record_consents(ctx.session, [(e.workspace_id, e.payload) for e in events])
 
 
 async def on_campaign_scheduled(event: Envelope[Any], ctx: HandlerContext) -> None:

@@ -13,7 +13,13 @@ from herald_kit.consumer import Subscription
 
 def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
-        "campaigns.consent": [Subscription("consent.changed", handlers.on_consent_changed)],
+        "campaigns.consent": [
+            Subscription(
+                "consent.changed",
+                handlers.on_consent_changed,
+                handle_many=handlers.on_consents_changed,
+            )
+        ],
         "campaigns.scheduled": [Subscription("campaign.scheduled", handlers.on_campaign_scheduled)],
         "campaigns.erasure": [Subscription("contact.erased", handlers.on_contact_erased)],
     }

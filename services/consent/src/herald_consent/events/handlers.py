@@ -1,4 +1,5 @@
-"""Handlers: each applies one event inside the runner's transaction."""
+"""Handlers: each applies one event (a `*_many` one, a run of events) inside the runner's
+transaction."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Handlers: each applies one event inside the runner's transaction."""
+"""Handlers: each applies one event (a `*_many` one, a run of events) inside the runner's
+transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +26,11 @@ async def on_sms_requested(event: Envelope[Any], ctx: HandlerContext) -> None:
 async def on_consent_changed(event: Envelope[Any], ctx: HandlerContext) -> None:
     change: ConsentChangedV1 = event.payload
     await service.record_consent(ctx.session, event.workspace_id, change)
+
+
+async def on_consents_changed(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of consent changes (an import's, say) in a statement per workspace."""
+    await service.record_consents(ctx.session, [(e.workspace_id, e.payload) for e in events])
 
 
 async def on_optout_received(event: Envelope[Any], ctx: HandlerContext) -> None:

@@ -36,7 +36,11 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
             Subscription("sms.requested", handlers.on_sms_requested, accepts=_urgent)
         ],
         "dispatcher.suppression": [
-            Subscription("consent.changed", handlers.on_consent_changed),
+            Subscription(
+                "consent.changed",
+                handlers.on_consent_changed,
+                handle_many=handlers.on_consents_changed,
+            ),
             Subscription("optout.received", handlers.on_optout_received),
         ],
         "dispatcher.campaigns": [Subscription("campaign.updated", handlers.on_campaign_updated)],
