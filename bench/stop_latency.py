@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -353,12 +354,101 @@ async def read_mo_log(simulator: Simulator, stops: Stops) -> MoTimes:
         offset += len(entries)
 
 
+HOPS = (
+    ("mo_stored_to_published", "the dispatcher's relay"),
+    ("published_to_receipts", "receipts.handsets applies it"),
+    ("receipts_to_reply_published", "receipts' relay publishes the confirmation"),
+    ("reply_published_to_queued", "dispatcher.urgent queues it"),
+    ("queued_to_submitted", "the sender submits it"),
+)
+
+
+async def confirmation_hops(infra: Infra, stops: Stops, ledger: Submits) -> dict[str, list[float]]:
+    """Each STOP's way to its confirmation, hop by hop (ms), from the services' own tables:
+    outbox created/published, inbox processed (transaction start times, one PostgreSQL
+    clock) and the simulator's submit time."""
+    databases = {s.name: s.database for s in SERVICES}
+
+    async def connect(service: str) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            f"postgresql://postgres@{HOST}:{infra.pg_port}/{databases[service]}"
+        )
+
+    phones = list(stops.at)
+    hops: dict[str, list[float]] = {name: [] for name, _ in HOPS}
+    dispatcher, receipts = await connect("dispatcher"), await connect("receipts")
+    try:
+        mos = {
+            row["event_id"]: row
+            for row in await dispatcher.fetch(
+                "SELECT event_id, key, created_at, published_at FROM outbox "
+                "WHERE topic = 'gateway.inbound' AND key = ANY($1::text[])",
+                phones,
+            )
+        }
+        applied = {
+            row["event_id"]: row["processed_at"]
+            for row in await receipts.fetch(
+                "SELECT event_id, processed_at FROM inbox "
+                "WHERE consumer_group = 'receipts.handsets' AND event_id = ANY($1::uuid[])",
+                list(mos),
+            )
+        }
+        replies = {
+            row["phone"]: row
+            for row in await receipts.fetch(
+                "SELECT event_id, value->'payload'->>'phone' AS phone, created_at, published_at "
+                "FROM outbox WHERE topic = 'sms.requested' "
+                "AND value->'payload'->>'reply_kind' = 'optout_confirmation' "
+                "AND value->'payload'->>'phone' = ANY($1::text[])",
+                phones,
+            )
+        }
+        queued = {
+            row["event_id"]: row["processed_at"]
+            for row in await dispatcher.fetch(
+                "SELECT event_id, processed_at FROM inbox "
+                "WHERE consumer_group = 'dispatcher.urgent' AND event_id = ANY($1::uuid[])",
+                [row["event_id"] for row in replies.values()],
+            )
+        }
+    finally:
+        await dispatcher.close()
+        await receipts.close()
+
+    def ms(later: datetime | None, earlier: datetime | None) -> float | None:
+        return None if later is None or earlier is None else (later - earlier).total_seconds() * 1e3
+
+    for event_id, mo in mos.items():
+        reply = replies.get(mo["key"])
+        submitted = ledger.confirmations.get(mo["key"], [])
+        points = [
+            mo["created_at"],
+            mo["published_at"],
+            applied.get(event_id),
+            reply["published_at"] if reply else None,
+            queued.get(reply["event_id"]) if reply else None,
+            datetime.fromtimestamp(submitted[0], UTC) if submitted else None,
+        ]
+        for (name, _), later, earlier in zip(HOPS, points[1:], points[:-1], strict=True):
+            value = ms(later, earlier)
+            if value is not None:
+                hops[name].append(value)
+    return hops
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report(stops: Stops, ledger: Submits, mo: MoTimes, recipients: int) -> None:
+def report(
+    stops: Stops,
+    ledger: Submits,
+    mo: MoTimes,
+    hops: dict[str, list[float]],
+    recipients: int,
+) -> None:
     submits = ledger.promotional
     latencies: list[float] = []
     confirmed: list[float] = []  # STOP -> the confirmation's submit: the STOP path's pace
@@ -400,6 +490,12 @@ def report(stops: Stops, ledger: Submits, mo: MoTimes, recipients: int) -> None:
         print(f"stop_confirmations: {len(confirmed)}")
         print(f"stop_to_confirmation_submit_p50: {statistics.median(confirmed):.0f} ms")
         print(f"stop_to_confirmation_submit_p99: {percentile(confirmed, 0.99):.0f} ms")
+    for name, what in HOPS:
+        if hop := hops.get(name):
+            print(
+                f"confirmation_hop_{name}: p50 {statistics.median(hop):.0f} ms, "
+                f"p99 {percentile(hop, 0.99):.0f} ms ({what})"
+            )
     print(f"machine_load_1m: {os.getloadavg()[0]:.1f}")
     print(f"stop_latency_target_p99: {TARGET_P99_MS} ms")
     print(f"stop_latency_goal_p99: {GOAL_P99_MS} ms", flush=True)
@@ -426,7 +522,8 @@ async def run(args: argparse.Namespace, infra: Infra) -> None:
         mo = await read_mo_log(simulator, stops)
         # The STOP's time is when the simulator took it (a little before its POST returned).
         stops.at.update(mo.queued_at)
-        report(stops, ledger, mo, args.recipients)
+        hops = await confirmation_hops(infra, stops, ledger)
+        report(stops, ledger, mo, hops, args.recipients)
     finally:
         await simulator.close()
         await client.close()

@@ -255,9 +255,26 @@ class TestThroughKafka:
                 row = await session.get(Message, request.message_id)
             return row is not None and row.status == "submitted"
 
+        async def state_of_things() -> str:
+            """What the test saw when it gave up: the ledger by status, and this message."""
+            async with sessions() as session:
+                counts = dict(
+                    (
+                        await session.execute(
+                            sa.select(Message.status, sa.func.count()).group_by(Message.status)
+                        )
+                    ).all()
+                )
+                row = await session.get(Message, request.message_id)
+            mine = None if row is None else (row.status, row.suppression_reason, row.last_error)
+            return f"ledger by status {counts}; this message {mine}"
+
         try:
             async with run_sender():
-                await eventually(submitted, within=60)
+                try:
+                    await eventually(submitted, within=90)
+                except AssertionError as error:
+                    raise AssertionError(f"{error}: {await state_of_things()}") from None
         finally:
             for runner in runners:
                 runner.stop()
