@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_kit.db import make_engine, make_sessionmaker
 from herald_kit.settings import DbSettings
-from herald_kit.tables import IDEMPOTENCY_METADATA, KIT_METADATA
+from herald_kit.tables import IDEMPOTENCY_METADATA, KIT_METADATA, OUTBOX_NOTIFY_SQL
 from herald_stack.postgres import PostgresCluster
 
 _numbers = itertools.count(1)
@@ -33,5 +33,7 @@ async def sessions(pg_server: PostgresCluster) -> AsyncIterator[async_sessionmak
         await connection.run_sync(KIT_METADATA.create_all)
         await connection.run_sync(IDEMPOTENCY_METADATA.create_all)
         await connection.run_sync(SEEN.metadata.create_all)
+        for statement in OUTBOX_NOTIFY_SQL:  # as every service's migrations do
+            await connection.execute(sa.text(statement))
     yield make_sessionmaker(engine)
     await engine.dispose()

@@ -6,6 +6,9 @@ a relay that dies releases its claim by losing its connection. Rows are marked p
 only after the broker acknowledged every record of the batch (idempotent producer,
 acks=all). A crash between the acknowledgement and the mark re-publishes the batch:
 consumers are idempotent through their inbox, keyed by the envelope's event_id.
+
+With `notifications` (herald_kit.outbox_notifications), an idle relay sleeps until a commit
+wrote outbox rows (at most `listen_fallback` seconds) instead of polling every `idle_sleep`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from herald_kit.db import transaction
 from herald_kit.kafka import value_bytes
 from herald_kit.logs import get_logger
 from herald_kit.metrics import EVENTS_PUBLISHED, OUTBOX_BATCH_SECONDS
+from herald_kit.outbox_notifications import OutboxNotifications
 from herald_kit.tables import OUTBOX
 
 log = get_logger(__name__)
@@ -39,23 +43,31 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_sleep: float = 0.05,
         keep_published: timedelta = timedelta(hours=24),
+        notifications: OutboxNotifications | None = None,
+        listen_fallback: float = 1.0,
     ) -> None:
         self.sessions = sessions
         self.producer = producer
         self.batch_size = batch_size
         self.idle_sleep = idle_sleep
         self.keep_published = keep_published
+        self.notifications = notifications
+        self.listen_fallback = listen_fallback
         self._stopping = asyncio.Event()
         self.last_success = time.monotonic()
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.notifications is not None:
+            self.notifications.wake()
 
     async def run(self) -> None:
         """Publish until stopped; a Kafka or DB error backs off and retries the same rows."""
         backoff = 0.5
         last_cleanup = 0.0
         while not self._stopping.is_set():
+            if self.notifications is not None:
+                self.notifications.arm()
             try:
                 published = await self.publish_batch()
                 backoff = 0.5
@@ -70,7 +82,14 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if published < self.batch_size:
-                await self._sleep(self.idle_sleep)
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Nothing more to publish: until a commit wrote outbox rows, or a poll's time."""
+        if self.notifications is not None and self.notifications.listening:
+            await self.notifications.wait(self.listen_fallback)
+        else:
+            await self._sleep(self.idle_sleep)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

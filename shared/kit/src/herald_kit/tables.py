@@ -92,6 +92,33 @@ def drop_kit_tables() -> None:
     op.drop_table("outbox")
 
 
+# A commit that wrote outbox rows wakes the relays (LISTEN herald_outbox): they sleep instead
+# of polling. One notification per statement, and PostgreSQL folds a transaction's identical
+# notifications into one, delivered at commit.
+OUTBOX_CHANNEL = "herald_outbox"
+OUTBOX_NOTIFY_SQL = (
+    "CREATE OR REPLACE FUNCTION herald_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$",
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION herald_outbox_notify()",
+)
+OUTBOX_NOTIFY_DROP_SQL = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS herald_outbox_notify()",
+)
+
+
+def create_outbox_notify() -> None:
+    """Called from each service's migration that adds the relays' wake-up."""
+    for statement in OUTBOX_NOTIFY_SQL:
+        op.execute(statement)
+
+
+def drop_outbox_notify() -> None:
+    for statement in OUTBOX_NOTIFY_DROP_SQL:
+        op.execute(statement)
+
+
 def create_idempotency_table() -> None:
     """Called from the Alembic migration of a service that starts taking Idempotency-Key."""
     op.create_table("idempotent_request", *_idempotent_request_elements())

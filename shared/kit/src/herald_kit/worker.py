@@ -24,6 +24,7 @@ from herald_kit.health import Check, database_check, health_router
 from herald_kit.kafka import make_producer
 from herald_kit.logs import configure_logging, get_logger
 from herald_kit.outbox import Outbox
+from herald_kit.outbox_notifications import OutboxNotifications
 from herald_kit.relay import OutboxRelay
 from herald_kit.settings import ServiceSettings
 from herald_kit.telemetry import configure_tracing, instrument_engine
@@ -156,16 +157,23 @@ async def run_relay(service: str, settings: ServiceSettings) -> None:
     _install_stop(stopping)
     producer = make_producer(settings.kafka, f"{service}-relay")
     await producer.start()
-    relay = OutboxRelay(make_sessionmaker(engine), producer)
+    notifications = OutboxNotifications(engine)
+    relay = OutboxRelay(make_sessionmaker(engine), producer, notifications=notifications)
 
     async def publishing() -> bool:
         return time.monotonic() - relay.last_success < 30
 
     server = _health_server(settings, {"database": database_check(engine), "kafka": publishing})
-    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(server.serve())]
+    listening = asyncio.Event()  # set to stop listening, after the relay stopped
+    tasks = [
+        asyncio.create_task(relay.run()),
+        asyncio.create_task(notifications.run(listening)),
+        asyncio.create_task(server.serve()),
+    ]
 
     def stop_all() -> None:
         relay.stop()
+        listening.set()
         server.should_exit = True
 
     try:

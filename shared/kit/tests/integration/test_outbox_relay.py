@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -15,6 +17,7 @@ from herald_events.models.campaigns import LinkClickedV1
 from herald_kit.db import transaction
 from herald_kit.kafka import make_producer
 from herald_kit.outbox import Outbox
+from herald_kit.outbox_notifications import OutboxNotifications
 from herald_kit.relay import OutboxRelay
 from herald_kit.settings import KafkaSettings
 from herald_kit.tables import OUTBOX
@@ -106,3 +109,47 @@ class TestRelay:
     async def test_a_payload_of_the_wrong_topic_is_refused(self) -> None:
         with pytest.raises(TypeError):
             Outbox("kit-test").envelope("sms.submitted", _click(1), workspace_id="w")
+
+
+class TestWakeUp:
+    async def test_an_idle_relay_publishes_at_the_commit_not_at_its_next_poll(
+        self, sessions: async_sessionmaker[AsyncSession], kafka_broker: KafkaBroker
+    ) -> None:
+        """Polls and the fallback are 30 s apart: only the notification can be this quick."""
+        notifications = OutboxNotifications(sessions.kw["bind"])
+        listening = asyncio.Event()
+        listener = asyncio.create_task(notifications.run(listening))
+        producer = make_producer(KafkaSettings(bootstrap_servers=kafka_broker.bootstrap), "t")
+        await producer.start()
+        relay = OutboxRelay(
+            sessions, producer, idle_sleep=30.0, notifications=notifications, listen_fallback=30.0
+        )
+        running = asyncio.create_task(relay.run())
+        try:
+            for _ in range(100):
+                if notifications.listening:
+                    break
+                await asyncio.sleep(0.05)
+            assert notifications.listening
+            await asyncio.sleep(0.5)  # the relay found nothing and sleeps
+            started = time.monotonic()
+            outbox = Outbox("kit-test")
+            async with transaction(sessions) as session:
+                envelope = outbox.envelope(TOPIC, _click(1), workspace_id="ws-wake")
+                await outbox.add(session, TOPIC, "1", envelope)
+
+            async def published() -> bool:
+                async with sessions() as session:
+                    pending = await session.scalar(
+                        sa.select(sa.func.count()).where(OUTBOX.c.published_at.is_(None))
+                    )
+                return pending == 0
+
+            while not await published():
+                assert time.monotonic() - started < 10, "the relay did not wake up"
+                await asyncio.sleep(0.02)
+        finally:
+            relay.stop()
+            listening.set()
+            await asyncio.wait_for(asyncio.gather(running, listener), 10)
+            await producer.stop()
