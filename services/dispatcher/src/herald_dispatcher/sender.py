@@ -14,7 +14,9 @@ At most `window` messages are between 1 and 3 at any time, so a crash leaves at 
 PostgreSQL advisory lock is free) marks them `in_doubt`, at start-up and periodically.
 
 Inbound `deliver_sm` (receipts, handset messages) become `gateway.inbound` outbox rows;
-their `deliver_sm_resp` is written only after that transaction committed. A handset's
+their `deliver_sm_resp` is written only after that transaction committed. Several lanes store
+them at once (the SMSC's window waits on those commits), each number or receipted message id
+in one lane, so a handset's STOP then START stay in order. A handset's
 keyword STOP is also remembered the moment it is read (domain/recent_stops.py): a message
 claimed before the STOP's commit does not leave; the next claim's gate decides it.
 """
@@ -26,6 +28,7 @@ import contextlib
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -174,7 +177,7 @@ class Sender:
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._results: asyncio.Queue[tuple[Outgoing, SendOutcome]] = asyncio.Queue()
-        self._inbound: asyncio.Queue[_Inbound] = asyncio.Queue()
+        self._inbound = [asyncio.Queue[_Inbound]() for _ in range(self.tuning.inbound_lanes)]
         self.stops = RecentStops()
         self._submissions: set[asyncio.Task[None]] = set()
         self._reference = random.randrange(256)
@@ -190,7 +193,10 @@ class Sender:
             asyncio.create_task(self._bind_loop(), name="dispatcher-bind"),
             asyncio.create_task(self._claim_loop(), name="dispatcher-claim"),
             asyncio.create_task(self._settle_loop(), name="dispatcher-settle"),
-            asyncio.create_task(self._inbound_loop(), name="dispatcher-inbound"),
+            *(
+                asyncio.create_task(self._inbound_loop(lane), name=f"dispatcher-inbound-{n}")
+                for n, lane in enumerate(self._inbound)
+            ),
             asyncio.create_task(self._sweep_loop(), name="dispatcher-sweep"),
             asyncio.create_task(self._release_loop(), name="dispatcher-release"),
         ]
@@ -541,20 +547,22 @@ class Sender:
             event_id = receipt_event_id(fields, self.route)
         except Exception as error:
             log.error("dispatcher.inbound_unreadable", error=repr(error))
-            self._inbound.put_nowait(_Inbound(delivered, None, None, None))
+            self._inbound[0].put_nowait(_Inbound(delivered, None, None, None))
             return
         stops = early_stop_phone(event, self.early_stop_region) if self.early_stop_region else None
         if stops is not None:
             self.stops.heard(self.smpp.workspace_id, stops, time.monotonic())
-        self._inbound.put_nowait(_Inbound(delivered, event, event_id, stops))
+        key = event.provider_message_id or event.source  # the outbox key: order per key
+        lane = self._inbound[zlib.crc32(key.encode()) % len(self._inbound)]
+        lane.put_nowait(_Inbound(delivered, event, event_id, stops))
 
-    async def _inbound_loop(self) -> None:
+    async def _inbound_loop(self, lane: asyncio.Queue[_Inbound]) -> None:
         while True:
-            batch = [await self._inbound.get()]
-            if self._inbound.qsize() < INBOUND_BATCH:
+            batch = [await lane.get()]
+            if lane.qsize() < INBOUND_BATCH:
                 await asyncio.sleep(SETTLE_GATHER_S)  # one transaction for the whole burst
-            while len(batch) < INBOUND_BATCH and not self._inbound.empty():
-                batch.append(self._inbound.get_nowait())
+            while len(batch) < INBOUND_BATCH and not lane.empty():
+                batch.append(lane.get_nowait())
             await self._store_inbound(batch)
 
     async def _store_inbound(self, batch: list[_Inbound]) -> None:

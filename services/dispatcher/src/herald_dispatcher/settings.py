@@ -74,6 +74,9 @@ class SenderSettings(BaseModel):
     sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
     # How often held messages whose `held_until` has come are put back in the queue.
     release_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    # deliver_sm are stored by this many transactions at once, a number (or a receipt's
+    # message id) always in the same lane, so its messages keep their order.
+    inbound_lanes: int = Field(default=3, ge=1, le=64)
 
 
 def _default_packs() -> list[PackConfig]:

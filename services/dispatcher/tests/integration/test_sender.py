@@ -391,6 +391,39 @@ class TestInbound:
             assert await projection(sessions, "ws-route", source) == {}
 
 
+class TestInboundLanes:
+    async def test_each_number_s_messages_are_stored_in_the_order_they_came(
+        self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any
+    ) -> None:
+        """Several lanes store deliver_sm at once; one number's messages share a lane."""
+        numbers = [f"+3367000{n:04d}" for n in range(6)]
+        sent: list[tuple[str, str]] = []
+
+        async def bound() -> bool:
+            return bool((await smsc_api.get("/binds")).json())
+
+        async def stored() -> bool:
+            return len(await events(sessions, "gateway.inbound")) == len(sent)
+
+        async with run_sender() as sender:
+            assert len(sender._inbound) == 3  # the default
+            await eventually(bound)
+            for n in range(5):
+                for phone in numbers:
+                    text = f"message {n}"
+                    sent.append((phone, text))
+                    body = {"source": phone, "destination": "36111", "text": text}
+                    assert (await smsc_api.post("/mo", json=body)).status_code == 202
+            await eventually(stored)
+        stored_order = [
+            (e["payload"]["source"], e["payload"]["text"])
+            for e in await events(sessions, "gateway.inbound")
+        ]
+        for phone in numbers:
+            expected = [text for source, text in sent if source == phone]
+            assert [text for source, text in stored_order if source == phone] == expected
+
+
 class TestStopAfterClaim:
     async def test_a_stop_read_after_the_claim_keeps_the_message_back(
         self, sessions: Sessions, run_sender: Any, smsc_api: httpx.AsyncClient, eventually: Any
