@@ -259,3 +259,22 @@ async def handle_directly(session: AsyncSession, event: Envelope[Any]) -> None:
                     session=session, outbox=Outbox("analytics"), group=group, envelope=event
                 )
                 await subscription.handler(event, context)
+
+
+async def apply_in_runs(sessions: async_sessionmaker[AsyncSession], *events: Envelope[Any]) -> None:
+    """One transaction, as the runner's fast path: consecutive events of a topic whose
+    subscription has `handle_many` applied at once, the others one by one (no inbox)."""
+    subscriptions = {s.topic: (g, s) for g, subs in groups().items() for s in subs}
+    async with transaction(sessions) as session:
+        index = 0
+        while index < len(events):
+            group, subscription = subscriptions[events[index].type]
+            end = index + 1
+            if subscription.handle_many is not None:
+                while end < len(events) and events[end].type == events[index].type:
+                    end += 1
+                context = HandlerContext(session=session, outbox=Outbox("analytics"), group=group)
+                await subscription.handle_many(list(events[index:end]), context)
+            else:
+                await handle_directly(session, events[index])
+            index = end

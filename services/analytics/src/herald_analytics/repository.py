@@ -10,7 +10,7 @@ belongs to another workspace.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,22 @@ async def ensure_campaign(session: AsyncSession, workspace_id: str, campaign_id:
         .values(campaign_id=campaign_id, workspace_id=workspace_id)
         .on_conflict_do_nothing(index_elements=[CampaignSummary.campaign_id])
     )
+
+
+async def ensure_campaigns(
+    session: AsyncSession, campaigns: Iterable[tuple[str, uuid.UUID]]
+) -> None:
+    """`ensure_campaign` for many `(workspace, campaign)` in one statement."""
+    rows = [
+        {"campaign_id": campaign_id, "workspace_id": workspace_id}
+        for campaign_id, workspace_id in {c: w for w, c in campaigns}.items()
+    ]
+    if rows:
+        await session.execute(
+            insert(CampaignSummary)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[CampaignSummary.campaign_id])
+        )
 
 
 async def upsert_campaign_plan(
@@ -235,6 +251,66 @@ async def record_submitted(
             "segments": sa.func.coalesce(MessageFact.segments, new.segments),
         },
     )
+
+
+async def record_requested_many(
+    session: AsyncSession, facts: Sequence[tuple[str, uuid.UUID, uuid.UUID | None, datetime]]
+) -> None:
+    """`record_requested` for many `(workspace, message, campaign, requested_at)` at once."""
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    for workspace_id, message_id, campaign_id, requested_at in facts:
+        row = rows.setdefault(
+            message_id,
+            {
+                "message_id": message_id,
+                "workspace_id": workspace_id,
+                "campaign_id": campaign_id,
+                "requested_at": requested_at,
+            },
+        )
+        row["requested_at"] = min(row["requested_at"], requested_at)
+    if rows:
+        statement = insert(MessageFact).values(list(rows.values()))
+        await _upsert_message(
+            statement,
+            session,
+            {
+                "requested_at": sa.func.least(
+                    MessageFact.requested_at, statement.excluded.requested_at
+                )
+            },
+        )
+
+
+async def record_submitted_many(
+    session: AsyncSession,
+    facts: Sequence[tuple[str, uuid.UUID, uuid.UUID | None, datetime, int]],
+) -> None:
+    """`record_submitted` for many `(workspace, message, campaign, submitted_at, segments)`."""
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    for workspace_id, message_id, campaign_id, submitted_at, segments in facts:
+        row = rows.setdefault(
+            message_id,
+            {
+                "message_id": message_id,
+                "workspace_id": workspace_id,
+                "campaign_id": campaign_id,
+                "submitted_at": submitted_at,
+                "segments": segments,
+            },
+        )
+        row["submitted_at"] = min(row["submitted_at"], submitted_at)
+    if rows:
+        statement = insert(MessageFact).values(list(rows.values()))
+        new = statement.excluded
+        await _upsert_message(
+            statement,
+            session,
+            {
+                "submitted_at": sa.func.least(MessageFact.submitted_at, new.submitted_at),
+                "segments": sa.func.coalesce(MessageFact.segments, new.segments),
+            },
+        )
 
 
 async def record_suppressed(

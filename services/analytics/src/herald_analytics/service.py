@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,7 @@ from herald_analytics.domain.precedence import SCHEDULED
 from herald_analytics.errors import CampaignNotFound, InvalidDateRange
 from herald_analytics.models import CampaignSummary
 from herald_analytics.schemas import CampaignStats
+from herald_events import Envelope
 from herald_events.models.campaigns import (
     CampaignScheduledV1,
     CampaignUpdatedV1,
@@ -107,6 +109,40 @@ async def record_submitted(
         payload.campaign_id,
         payload.submitted_at,
         payload.segments,
+    )
+
+
+async def record_requested_many(session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
+    """`record_requested` for a run of `sms.requested` (a campaign's) at once."""
+    await repository.ensure_campaigns(
+        session, [(e.workspace_id, e.payload.campaign_id) for e in events if e.payload.campaign_id]
+    )
+    await repository.record_requested_many(
+        session,
+        [
+            (e.workspace_id, e.payload.message_id, e.payload.campaign_id, e.occurred_at)
+            for e in events
+        ],
+    )
+
+
+async def record_submitted_many(session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
+    """`record_submitted` for a run of `sms.submitted` at once."""
+    await repository.ensure_campaigns(
+        session, [(e.workspace_id, e.payload.campaign_id) for e in events if e.payload.campaign_id]
+    )
+    await repository.record_submitted_many(
+        session,
+        [
+            (
+                e.workspace_id,
+                e.payload.message_id,
+                e.payload.campaign_id,
+                e.payload.submitted_at,
+                e.payload.segments,
+            )
+            for e in events
+        ],
     )
 
 

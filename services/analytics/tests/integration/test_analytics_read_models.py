@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from analytics_support import (
     apply,
+    apply_in_runs,
     at,
     delivered,
     failed,
@@ -102,6 +103,23 @@ class TestCampaignFigures:
         expected = _figures(await _stats(sessions, in_order_ws, in_order_id))
         got = _figures(await _stats(sessions, shuffled_ws, shuffled_id))
         assert {**got, "campaign_id": in_order_id} == expected
+
+    async def test_runs_applied_at_once_give_the_same_figures(self, sessions: Sessions) -> None:
+        """Requests and submissions in runs (`handle_many`), a request repeated later."""
+        one_ws, runs_ws = new_workspace(), new_workspace()
+        one_id, runs_id = uuid.uuid4(), uuid.uuid4()
+        await apply(sessions, *_campaign_events(one_ws, one_id))
+        events = _campaign_events(runs_ws, runs_id)
+        first_request = next(e for e in events if e.type == "sms.requested")
+        repeat = requested(runs_ws, first_request.payload.message_id, runs_id, when=at(30))
+        await apply_in_runs(sessions, *events[:9], repeat, *events[9:])
+        expected = _figures(await _stats(sessions, one_ws, one_id))
+        got = _figures(await _stats(sessions, runs_ws, runs_id))
+        assert {**got, "campaign_id": one_id} == expected
+        async with sessions() as session:
+            fact = await session.get(MessageFact, first_request.payload.message_id)
+        assert fact is not None
+        assert fact.requested_at == first_request.occurred_at  # the earliest request counts
 
     async def test_receipt_before_submission_before_request(self, sessions: Sessions) -> None:
         workspace, campaign_id, message = new_workspace(), uuid.uuid4(), uuid.uuid4()

@@ -67,6 +67,19 @@ async def insert_message(session: AsyncSession, values: dict[str, Any]) -> bool:
     return result.first() is not None
 
 
+async def insert_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert queued messages (one statement per thousand rows); how many were new."""
+    if not rows:
+        return 0
+    result = await session.execute(
+        insert(MESSAGE)
+        .on_conflict_do_nothing(index_elements=[MESSAGE.c.message_id])
+        .returning(MESSAGE.c.message_id),
+        list(rows),
+    )
+    return len(result.all())
+
+
 async def get_message(
     session: AsyncSession, workspace_id: str, message_id: uuid.UUID
 ) -> Message | None:

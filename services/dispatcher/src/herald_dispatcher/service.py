@@ -62,35 +62,47 @@ async def request_sms(
     session: AsyncSession, workspace_id: str, request: SmsRequestedV1, now: datetime
 ) -> bool:
     """Queue a requested message; False when its deterministic id is already known."""
+    return await repository.insert_message(session, _queued_row(workspace_id, request, now))
+
+
+async def request_sms_many(
+    session: AsyncSession, requests: Sequence[tuple[str, SmsRequestedV1]], now: datetime
+) -> int:
+    """`request_sms` for a run of `(workspace, request)` in one statement (a campaign's);
+    how many were new."""
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    for workspace_id, request in requests:
+        rows.setdefault(request.message_id, _queued_row(workspace_id, request, now))
+    return await repository.insert_messages(session, list(rows.values()))
+
+
+def _queued_row(workspace_id: str, request: SmsRequestedV1, now: datetime) -> dict[str, Any]:
     info = analyse(request.text)
     not_before = request.not_before
-    return await repository.insert_message(
-        session,
-        {
-            "message_id": request.message_id,
-            "workspace_id": workspace_id,
-            "campaign_id": request.campaign_id,
-            "contact_id": request.contact_id,
-            "phone": request.phone,
-            "text": request.text,
-            "category": request.category.value,
-            "brand": request.brand,
-            "sender": request.sender,
-            "priority": priority_rank(request.priority.value),
-            "not_before": not_before,
-            "expires_at": request.expires_at,
-            "status": "queued",
-            "provider_message_ids": [],
-            "segments": info.segments,
-            "encoding": info.encoding,
-            "attempts": 0,
-            "reply_kind": request.reply_kind,
-            "cap_policy": request.cap_policy.value,
-            "next_attempt_at": max(now, not_before) if not_before else now,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    return {
+        "message_id": request.message_id,
+        "workspace_id": workspace_id,
+        "campaign_id": request.campaign_id,
+        "contact_id": request.contact_id,
+        "phone": request.phone,
+        "text": request.text,
+        "category": request.category.value,
+        "brand": request.brand,
+        "sender": request.sender,
+        "priority": priority_rank(request.priority.value),
+        "not_before": not_before,
+        "expires_at": request.expires_at,
+        "status": "queued",
+        "provider_message_ids": [],
+        "segments": info.segments,
+        "encoding": info.encoding,
+        "attempts": 0,
+        "reply_kind": request.reply_kind,
+        "cap_policy": request.cap_policy.value,
+        "next_attempt_at": max(now, not_before) if not_before else now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def record_consent(

@@ -85,6 +85,44 @@ class TestSmsRequested:
         assert (row.segments, row.encoding) == (1, "GSM7")
         assert outbox == []
 
+    async def test_a_run_at_once_queues_what_one_by_one_queues(self, sessions: Sessions) -> None:
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        requests = [
+            sms(phone="+33612345690", not_before=later, priority="low"),
+            sms(phone="+33612345691", category="marketing", text="Soldes : -30 % ! " + "ê" * 80),
+        ]
+        repeat = requests[0].model_copy(update={"text": "changed"})  # a new event, same message
+        one_by_one = [r.model_copy(update={"message_id": uuid.uuid4()}) for r in requests]
+        for request in [*one_by_one, one_by_one[0].model_copy(update={"text": "changed"})]:
+            assert await apply(sessions, "sms.requested", envelope("sms.requested", request))
+        group, sub = subscription("sms.requested")
+        assert sub.handle_many is not None
+        async with transaction(sessions) as session:
+            context = HandlerContext(session=session, outbox=Outbox("dispatcher"), group=group)
+            events = [envelope("sms.requested", r) for r in [*requests, repeat]]
+            await sub.handle_many(events, context)
+        async with sessions() as session:
+            rows = {m.message_id: m for m in (await session.scalars(sa.select(Message))).all()}
+
+        def seen(message_id: uuid.UUID) -> tuple[Any, ...]:
+            row = rows[message_id]
+            return (
+                row.status,
+                row.text,
+                row.phone,
+                row.category,
+                row.priority,
+                row.not_before,
+                row.next_attempt_at if row.not_before else None,
+                row.segments,
+                row.encoding,
+            )
+
+        for at_once, alone in zip(requests, one_by_one, strict=True):
+            assert seen(at_once.message_id) == seen(alone.message_id)
+        assert rows[requests[0].message_id].text == requests[0].text  # the first one stays
+        assert rows[requests[1].message_id].encoding == "UCS2"
+
 
 class TestSuppressionProjection:
     async def test_consent_changes_keep_the_latest_state(self, sessions: Sessions) -> None:

@@ -1,4 +1,5 @@
-"""Handlers: each applies one event inside the runner's transaction.
+"""Handlers: each applies one event (a `*_many` one, a run of events) inside the runner's
+transaction.
 
 Every `sms.*` handler is one idempotent UPSERT on `message_fact` that sets only its own
 columns, so the events of one message may arrive in any order across topics. Analytics
@@ -7,6 +8,7 @@ produces no events.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from herald_analytics import service
@@ -36,6 +38,14 @@ async def on_sms_requested(event: Envelope[Any], ctx: HandlerContext) -> None:
 async def on_sms_submitted(event: Envelope[Any], ctx: HandlerContext) -> None:
     payload: SmsSubmittedV1 = event.payload
     await service.record_submitted(ctx.session, event.workspace_id, payload)
+
+
+async def on_sms_requested_many(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    await service.record_requested_many(ctx.session, events)
+
+
+async def on_sms_submitted_many(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    await service.record_submitted_many(ctx.session, events)
 
 
 async def on_sms_suppressed(event: Envelope[Any], ctx: HandlerContext) -> None:

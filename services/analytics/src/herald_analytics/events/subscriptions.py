@@ -21,8 +21,16 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
         CAMPAIGNS_GROUP: [
             Subscription("campaign.scheduled", handlers.on_campaign_scheduled),
             Subscription("campaign.updated", handlers.on_campaign_updated),
-            Subscription("sms.requested", handlers.on_sms_requested),
-            Subscription("sms.submitted", handlers.on_sms_submitted),
+            Subscription(
+                "sms.requested",
+                handlers.on_sms_requested,
+                handle_many=handlers.on_sms_requested_many,
+            ),
+            Subscription(
+                "sms.submitted",
+                handlers.on_sms_submitted,
+                handle_many=handlers.on_sms_submitted_many,
+            ),
             Subscription("sms.suppressed", handlers.on_sms_suppressed),
             Subscription("sms.failed", handlers.on_sms_failed),
             Subscription("sms.delivered", handlers.on_sms_delivered),

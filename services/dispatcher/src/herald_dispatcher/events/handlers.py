@@ -23,6 +23,12 @@ async def on_sms_requested(event: Envelope[Any], ctx: HandlerContext) -> None:
     await service.request_sms(ctx.session, event.workspace_id, request, datetime.now(UTC))
 
 
+async def on_sms_requested_many(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of requests (a campaign's) queued by one statement."""
+    now = datetime.now(UTC)
+    await service.request_sms_many(ctx.session, [(e.workspace_id, e.payload) for e in events], now)
+
+
 async def on_consent_changed(event: Envelope[Any], ctx: HandlerContext) -> None:
     change: ConsentChangedV1 = event.payload
     await service.record_consent(ctx.session, event.workspace_id, change)

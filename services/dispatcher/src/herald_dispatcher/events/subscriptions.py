@@ -30,10 +30,20 @@ def _not_urgent(event: Envelope[Any]) -> bool:
 def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
         "dispatcher.requests": [
-            Subscription("sms.requested", handlers.on_sms_requested, accepts=_not_urgent)
+            Subscription(
+                "sms.requested",
+                handlers.on_sms_requested,
+                accepts=_not_urgent,
+                handle_many=handlers.on_sms_requested_many,
+            )
         ],
         "dispatcher.urgent": [
-            Subscription("sms.requested", handlers.on_sms_requested, accepts=_urgent)
+            Subscription(
+                "sms.requested",
+                handlers.on_sms_requested,
+                accepts=_urgent,
+                handle_many=handlers.on_sms_requested_many,
+            )
         ],
         "dispatcher.suppression": [
             Subscription(
