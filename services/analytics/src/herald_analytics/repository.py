@@ -253,33 +253,30 @@ async def record_submitted(
     )
 
 
+def _first_per_message(rows: Iterable[dict[str, Any]], earliest: str) -> list[dict[str, Any]]:
+    """One row per message (a run may repeat one): the first, with the earliest `earliest`."""
+    kept: dict[uuid.UUID, dict[str, Any]] = {}
+    for row in rows:
+        first = kept.setdefault(row["message_id"], row)
+        first[earliest] = min(first[earliest], row[earliest])
+    return list(kept.values())
+
+
 async def record_requested_many(
     session: AsyncSession, facts: Sequence[tuple[str, uuid.UUID, uuid.UUID | None, datetime]]
 ) -> None:
     """`record_requested` for many `(workspace, message, campaign, requested_at)` at once."""
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    for workspace_id, message_id, campaign_id, requested_at in facts:
-        row = rows.setdefault(
-            message_id,
-            {
-                "message_id": message_id,
-                "workspace_id": workspace_id,
-                "campaign_id": campaign_id,
-                "requested_at": requested_at,
-            },
-        )
-        row["requested_at"] = min(row["requested_at"], requested_at)
+    rows = _first_per_message(
+        (
+            {"message_id": m, "workspace_id": w, "campaign_id": c, "requested_at": at}
+            for w, m, c, at in facts
+        ),
+        "requested_at",
+    )
     if rows:
-        statement = insert(MessageFact).values(list(rows.values()))
-        await _upsert_message(
-            statement,
-            session,
-            {
-                "requested_at": sa.func.least(
-                    MessageFact.requested_at, statement.excluded.requested_at
-                )
-            },
-        )
+        statement = insert(MessageFact).values(rows)
+        earliest = sa.func.least(MessageFact.requested_at, statement.excluded.requested_at)
+        await _upsert_message(statement, session, {"requested_at": earliest})
 
 
 async def record_submitted_many(
@@ -287,21 +284,21 @@ async def record_submitted_many(
     facts: Sequence[tuple[str, uuid.UUID, uuid.UUID | None, datetime, int]],
 ) -> None:
     """`record_submitted` for many `(workspace, message, campaign, submitted_at, segments)`."""
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    for workspace_id, message_id, campaign_id, submitted_at, segments in facts:
-        row = rows.setdefault(
-            message_id,
+    rows = _first_per_message(
+        (
             {
-                "message_id": message_id,
-                "workspace_id": workspace_id,
-                "campaign_id": campaign_id,
-                "submitted_at": submitted_at,
+                "message_id": m,
+                "workspace_id": w,
+                "campaign_id": c,
+                "submitted_at": at,
                 "segments": segments,
-            },
-        )
-        row["submitted_at"] = min(row["submitted_at"], submitted_at)
+            }
+            for w, m, c, at, segments in facts
+        ),
+        "submitted_at",
+    )
     if rows:
-        statement = insert(MessageFact).values(list(rows.values()))
+        statement = insert(MessageFact).values(rows)
         new = statement.excluded
         await _upsert_message(
             statement,

@@ -339,15 +339,7 @@ async def preview_campaign(
 async def record_consent(
     session: AsyncSession, workspace_id: str, change: ConsentChangedV1
 ) -> None:
-    await repository.upsert_consent(
-        session,
-        workspace_id,
-        change.phone,
-        change.purpose.value,
-        change.brand,
-        change.status.value,
-        change.changed_at,
-    )
+    await record_consents(session, [(workspace_id, change)])
 
 
 async def record_consents(

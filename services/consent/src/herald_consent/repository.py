@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -105,17 +106,31 @@ async def move_state(
 ) -> ConsentState | None:
     """Insert the state, or update it when its status differs: one atomic statement, so two
     concurrent writers cannot both see "unchanged". The new row, or None when unchanged."""
-    values = {
-        "workspace_id": workspace_id,
-        "phone": phone,
-        "purpose": purpose,
-        "brand": brand,
-        "status": status,
-        "ledger_entry_id": ledger_entry_id,
-        "updated_at": now,
-    }
-    statement = insert(ConsentState).values(values)
-    upsert = statement.on_conflict_do_update(
+    upsert = _states_upsert(
+        [(workspace_id, phone, purpose, brand, status, ledger_entry_id)], now
+    ).returning(ConsentState)
+    return (
+        await session.execute(upsert, execution_options={"populate_existing": True})
+    ).scalar_one_or_none()
+
+
+def _states_upsert(rows: Sequence[tuple[str, str, str, str, str, uuid.UUID]], now: datetime) -> Any:
+    """INSERT the states, or UPDATE those whose status differs (returning nothing yet)."""
+    statement = insert(ConsentState).values(
+        [
+            {
+                "workspace_id": workspace_id,
+                "phone": phone,
+                "purpose": purpose,
+                "brand": brand,
+                "status": status,
+                "ledger_entry_id": entry_id,
+                "updated_at": now,
+            }
+            for workspace_id, phone, purpose, brand, status, entry_id in rows
+        ]
+    )
+    return statement.on_conflict_do_update(
         index_elements=["workspace_id", "phone", "purpose", "brand"],
         set_={
             "status": statement.excluded.status,
@@ -123,10 +138,7 @@ async def move_state(
             "updated_at": statement.excluded.updated_at,
         },
         where=ConsentState.status != statement.excluded.status,
-    ).returning(ConsentState)
-    return (
-        await session.execute(upsert, execution_options={"populate_existing": True})
-    ).scalar_one_or_none()
+    )
 
 
 async def states_of_phones(
@@ -151,29 +163,9 @@ async def move_states(
     per key): the keys whose status changed (or that had none)."""
     if not moves:
         return set()
-    statement = insert(ConsentState).values(
-        [
-            {
-                "workspace_id": workspace_id,
-                "phone": phone,
-                "purpose": purpose,
-                "brand": brand,
-                "status": status,
-                "ledger_entry_id": entry_id,
-                "updated_at": now,
-            }
-            for phone, purpose, brand, status, entry_id in moves
-        ]
+    upsert = _states_upsert([(workspace_id, *move) for move in moves], now).returning(
+        ConsentState.phone, ConsentState.purpose, ConsentState.brand
     )
-    upsert = statement.on_conflict_do_update(
-        index_elements=["workspace_id", "phone", "purpose", "brand"],
-        set_={
-            "status": statement.excluded.status,
-            "ledger_entry_id": statement.excluded.ledger_entry_id,
-            "updated_at": statement.excluded.updated_at,
-        },
-        where=ConsentState.status != statement.excluded.status,
-    ).returning(ConsentState.phone, ConsentState.purpose, ConsentState.brand)
     result = await session.execute(upsert)
     return {(row.phone, row.purpose, row.brand) for row in result}
 
