@@ -21,14 +21,20 @@ from herald_receipts.models import (
     Submission,
 )
 
+# One statement for every key, taken in the order given (sorted: two handlers locking
+# overlapping keys never wait on each other in a cycle).
+_LOCK_KEYS = sa.text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))) "
+    "FROM unnest(CAST(:keys AS text[])) AS k(key)"
+)
+
 
 async def lock_provider_ids(session: AsyncSession, route: str, keys: Iterable[str]) -> None:
     """Serialise, until the transaction ends, every handler that touches these provider ids:
     a receipt and its submission handled at the same moment cannot miss each other."""
-    for key in sorted(set(keys)):
-        await session.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{route}\n{key}", 0)))
-        )
+    ordered = [f"{route}\n{key}" for key in sorted(set(keys))]
+    if ordered:
+        await session.execute(_LOCK_KEYS, {"keys": ordered})
 
 
 async def upsert_submissions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

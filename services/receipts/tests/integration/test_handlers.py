@@ -17,6 +17,7 @@ from herald_kit.consumer import Subscription, apply_once
 from herald_kit.db import transaction
 from herald_kit.outbox import Outbox
 from herald_kit.tables import OUTBOX
+from herald_receipts import repository
 from herald_receipts.events.subscriptions import groups
 from herald_receipts.models import Delivery, InboundMessage, ParkedReceipt
 
@@ -430,3 +431,34 @@ class TestHandsetMessages:
                 sa.select(sa.func.count()).where(InboundMessage.workspace_id == "ws-mo-bad")
             )
         assert count == 0
+
+
+class TestProviderIdLocks:
+    async def test_a_key_locked_by_one_transaction_waits_for_its_end(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """The one statement that locks a receipt's or a submission's provider ids."""
+        order: list[str] = []
+        first_holds = asyncio.Event()
+
+        async def first() -> None:
+            async with transaction(sessions) as session:
+                await repository.lock_provider_ids(session, "route-l", ["b-2", "a-1", "a-1"])
+                first_holds.set()
+                await asyncio.sleep(0.5)
+                order.append("first done")
+
+        async def second() -> None:
+            await first_holds.wait()
+            async with transaction(sessions) as session:
+                await repository.lock_provider_ids(session, "route-l", ["a-1"])
+                order.append("second locked")
+
+        async def other_route() -> None:
+            await first_holds.wait()
+            async with transaction(sessions) as session:
+                await repository.lock_provider_ids(session, "route-m", ["a-1", "b-2"])
+                order.append("other route locked")
+
+        await asyncio.wait_for(asyncio.gather(first(), second(), other_route()), 10)
+        assert order == ["other route locked", "first done", "second locked"]
