@@ -32,7 +32,12 @@ _LOCK_KEYS = sa.text(
 async def lock_provider_ids(session: AsyncSession, route: str, keys: Iterable[str]) -> None:
     """Serialise, until the transaction ends, every handler that touches these provider ids:
     a receipt and its submission handled at the same moment cannot miss each other."""
-    ordered = [f"{route}\n{key}" for key in sorted(set(keys))]
+    await lock_route_keys(session, [(route, key) for key in keys])
+
+
+async def lock_route_keys(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> None:
+    """`lock_provider_ids` for `(route, provider id key)` pairs of any routes."""
+    ordered = sorted({f"{route}\n{key}" for route, key in keys})
     if ordered:
         await session.execute(_LOCK_KEYS, {"keys": ordered})
 
@@ -67,7 +72,12 @@ async def upsert_submissions(session: AsyncSession, rows: Sequence[dict[str, Any
 
 
 async def add_delivery(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(Delivery).values(values).on_conflict_do_nothing())
+    await add_deliveries(session, [values])
+
+
+async def add_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Delivery).values(list(rows)).on_conflict_do_nothing())
 
 
 async def submissions_matching(
@@ -298,6 +308,19 @@ async def is_erased_contact(
         ErasedContact.workspace_id == workspace_id, ErasedContact.contact_id == contact_id
     )
     return (await session.scalar(query)) is not None
+
+
+async def erased_contacts(
+    session: AsyncSession, contacts: Iterable[tuple[str, uuid.UUID]]
+) -> set[tuple[str, uuid.UUID]]:
+    """Which of these `(workspace, contact)` were erased (`is_erased_contact` at once)."""
+    pairs = set(contacts)
+    if not pairs:
+        return set()
+    query = sa.select(ErasedContact.workspace_id, ErasedContact.contact_id).where(
+        sa.tuple_(ErasedContact.workspace_id, ErasedContact.contact_id).in_(pairs)
+    )
+    return {(row.workspace_id, row.contact_id) for row in await session.execute(query)}
 
 
 async def parked_senders(

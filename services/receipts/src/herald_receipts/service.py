@@ -22,6 +22,7 @@ from herald_events.models.receipts import (
     SmsDeliveredV1,
     SmsInboundV1,
 )
+from herald_kit.consumer import caused_by as caused_by_event
 from herald_kit.errors import Unprocessable
 from herald_kit.logs import get_logger, mask_phone
 from herald_kit.outbox import Outbox
@@ -34,7 +35,13 @@ from herald_receipts.domain.provider_ids import (
     normalise_provider_id,
 )
 from herald_receipts.errors import DeliveryNotFound, ReviewAlreadyResolved, ReviewNotFound
-from herald_receipts.models import Delivery, InboundMessage, OptoutReview, Submission
+from herald_receipts.models import (
+    Delivery,
+    InboundMessage,
+    OptoutReview,
+    ParkedReceipt,
+    Submission,
+)
 from herald_receipts.settings import OptoutSettings
 
 SMS_DELIVERED: Final = "sms.delivered"
@@ -95,60 +102,131 @@ async def record_submission(
     if not ids:
         log.warning("receipts.submission_without_ids", message_id=str(submitted.message_id))
         return
-    phone: str | None = submitted.phone
-    contact_id = submitted.contact_id
-    if contact_id is not None and await repository.is_erased_contact(
-        session, workspace_id, contact_id
-    ):
-        phone, contact_id = None, None  # erased while this submission waited in the backlog
+    erased = False
+    if submitted.contact_id is not None:
+        erased = await repository.is_erased_contact(session, workspace_id, submitted.contact_id)
     route = submitted.route
     keys = [key for pid in ids for key in pid.keys]
     await repository.lock_provider_ids(session, route, keys)
+    await repository.upsert_submissions(session, _submission_rows(workspace_id, submitted, ids))
+    await repository.add_delivery(session, _delivery_row(workspace_id, submitted, ids, erased))
+    parked = await repository.parked_matching(session, route, keys)
+    await _apply_parked(session, outbox, parked, caused_by)
+    await repository.delete_parked(session, [receipt.id for receipt in parked])
+
+
+async def record_submissions(
+    session: AsyncSession, outbox: Outbox, events: Sequence[Envelope[Any]]
+) -> None:
+    """`record_submission` for a run of `sms.submitted` with a few statements. A run in which
+    two submissions share a provider id (a route reusing ids) goes one by one, so the later
+    one takes the id as it would have."""
+    prepared: list[tuple[Envelope[Any], SmsSubmittedV1, list[ProviderId], set[str]]] = []
+    taken: set[tuple[str, str]] = set()
+    for envelope in events:
+        submitted: SmsSubmittedV1 = envelope.payload
+        ids = _distinct_ids(submitted.provider_message_ids)
+        if not ids:
+            log.warning("receipts.submission_without_ids", message_id=str(submitted.message_id))
+            continue
+        keys = {key for pid in ids for key in pid.keys}
+        if any((submitted.route, key) in taken for key in keys):
+            for each in events:
+                await record_submission(
+                    session, outbox, each.workspace_id, each.payload, caused_by_event(each)
+                )
+            return
+        taken |= {(submitted.route, key) for key in keys}
+        prepared.append((envelope, submitted, ids, keys))
+    if not prepared:
+        return
+    erased = await repository.erased_contacts(
+        session,
+        [(e.workspace_id, s.contact_id) for e, s, _, _ in prepared if s.contact_id is not None],
+    )
+    await repository.lock_route_keys(session, taken)
     await repository.upsert_submissions(
         session,
+        [row for e, s, ids, _ in prepared for row in _submission_rows(e.workspace_id, s, ids)],
+    )
+    await repository.add_deliveries(
+        session,
         [
-            {
-                "route": route,
-                "provider_id_normalised": pid.primary,
-                "provider_id_alternate": pid.alternate,
-                "provider_id": pid.raw,
-                "workspace_id": workspace_id,
-                "message_id": submitted.message_id,
-                "campaign_id": submitted.campaign_id,
-                "part_index": index,
-                "parts_total": len(ids),
-                "submitted_at": submitted.submitted_at,
-                "status": "unknown",
-                "final": False,
-                "error_code": None,
-                "reported_at": None,
-            }
-            for index, pid in enumerate(ids)
+            _delivery_row(e.workspace_id, s, ids, (e.workspace_id, s.contact_id) in erased)
+            for e, s, ids, _ in prepared
         ],
     )
-    await repository.add_delivery(
-        session,
+    parked: list[ParkedReceipt] = []
+    for route in sorted({s.route for _, s, _, _ in prepared}):
+        parked += await repository.parked_matching(
+            session, route, sorted(key for r, key in taken if r == route)
+        )
+    for envelope, submitted, _, keys in prepared:  # each message's receipts, in their order
+        mine = [
+            receipt
+            for receipt in parked
+            if receipt.route == submitted.route
+            and (receipt.provider_id_normalised in keys or receipt.provider_id_alternate in keys)
+        ]
+        await _apply_parked(session, outbox, mine, caused_by_event(envelope))
+    await repository.delete_parked(session, [receipt.id for receipt in parked])
+
+
+def _submission_rows(
+    workspace_id: str, submitted: SmsSubmittedV1, ids: list[ProviderId]
+) -> list[dict[str, Any]]:
+    return [
         {
-            "message_id": submitted.message_id,
+            "route": submitted.route,
+            "provider_id_normalised": pid.primary,
+            "provider_id_alternate": pid.alternate,
+            "provider_id": pid.raw,
             "workspace_id": workspace_id,
+            "message_id": submitted.message_id,
             "campaign_id": submitted.campaign_id,
-            "phone": phone,
-            "contact_id": contact_id,
+            "part_index": index,
+            "parts_total": len(ids),
+            "submitted_at": submitted.submitted_at,
             "status": "unknown",
             "final": False,
-            "parts_total": len(ids),
-            "parts_delivered": 0,
-            "parts_reported": 0,
             "error_code": None,
-            "updated_at": _now(),
-        },
-    )
-    parked = await repository.parked_matching(session, route, keys)
+            "reported_at": None,
+        }
+        for index, pid in enumerate(ids)
+    ]
+
+
+def _delivery_row(
+    workspace_id: str, submitted: SmsSubmittedV1, ids: list[ProviderId], erased: bool
+) -> dict[str, Any]:
+    """The message's delivery row; without its recipient when the contact was erased while
+    this submission waited in the backlog."""
+    return {
+        "message_id": submitted.message_id,
+        "workspace_id": workspace_id,
+        "campaign_id": submitted.campaign_id,
+        "phone": None if erased else submitted.phone,
+        "contact_id": None if erased else submitted.contact_id,
+        "status": "unknown",
+        "final": False,
+        "parts_total": len(ids),
+        "parts_delivered": 0,
+        "parts_reported": 0,
+        "error_code": None,
+        "updated_at": _now(),
+    }
+
+
+async def _apply_parked(
+    session: AsyncSession,
+    outbox: Outbox,
+    parked: Sequence[ParkedReceipt],
+    caused_by: CausedBy,
+) -> None:
     for receipt in parked:
         event = GatewayInboundV1.model_validate(receipt.payload)
         pid = normalise_provider_id(event.provider_message_id or "")
         await _apply_receipt(session, outbox, pid, event, caused_by)
-    await repository.delete_parked(session, [receipt.id for receipt in parked])
 
 
 # ── gateway.inbound: delivery receipts ───────────────────────────────────────

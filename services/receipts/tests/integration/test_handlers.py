@@ -13,13 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald_events import Envelope
 from herald_events.models.dispatcher import GatewayInboundV1, InboundKind, SmsSubmittedV1
-from herald_kit.consumer import Subscription, apply_once
+from herald_kit.consumer import HandlerContext, Subscription, apply_once
 from herald_kit.db import transaction
 from herald_kit.outbox import Outbox
 from herald_kit.tables import OUTBOX
 from herald_receipts import repository
 from herald_receipts.events.subscriptions import groups
-from herald_receipts.models import Delivery, InboundMessage, ParkedReceipt
+from herald_receipts.models import (
+    Delivery,
+    ErasedContact,
+    InboundMessage,
+    ParkedReceipt,
+    Submission,
+)
 
 T0 = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 
@@ -462,3 +468,84 @@ class TestProviderIdLocks:
 
         await asyncio.wait_for(asyncio.gather(first(), second(), other_route()), 10)
         assert order == ["other route locked", "first done", "second locked"]
+
+
+class TestSubmissionsInRuns:
+    async def _at_once(
+        self, sessions: async_sessionmaker[AsyncSession], events: list[Envelope[Any]]
+    ) -> None:
+        group, sub = subscription("sms.submitted")
+        assert sub.handle_many is not None
+        async with transaction(sessions) as session:
+            context = HandlerContext(session=session, outbox=Outbox("receipts"), group=group)
+            await sub.handle_many(events, context)
+
+    async def test_a_run_at_once_ends_as_one_by_one(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Receipts parked before their submissions (one part of a two-part message among
+        them), a message with none, an erased contact: the same rows and announcements."""
+        outcomes = {}
+        for route, at_once in (("route-one", False), ("route-runs", True)):
+            ws = f"ws-{route}"
+            erased = uuid.uuid4()
+            async with transaction(sessions) as session:
+                await session.execute(
+                    sa.insert(ErasedContact).values(
+                        workspace_id=ws, contact_id=erased, erased_at=T0
+                    )
+                )
+            for provider_id in ("a1b2c3", "0f0001"):
+                assert await apply(sessions, receipt(ws, provider_id, "DELIVRD", route=route))
+            runs = [
+                submitted(ws, ["a1b2c3"], route=route),
+                submitted(ws, ["0f0001", "0f0002"], route=route),
+                submitted(ws, ["ff01"], route=route, contact_id=erased),
+            ]
+            if at_once:
+                await self._at_once(sessions, runs)
+            else:
+                for event in runs:
+                    assert await apply(sessions, event)
+            seen = []
+            for event in runs:
+                message_id = event.payload.message_id
+                row = await delivery(sessions, message_id)
+                announced = await published(sessions, "sms.delivered", str(message_id))
+                seen.append(
+                    (
+                        row.status,
+                        row.final,
+                        row.parts_total,
+                        row.parts_delivered,
+                        row.phone,
+                        row.contact_id is None,
+                        [(a["payload"]["status"], a["payload"]["final"]) for a in announced],
+                    )
+                )
+            async with sessions() as session:
+                left = await session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(ParkedReceipt)
+                    .where(ParkedReceipt.route == route)
+                )
+            outcomes[at_once] = (seen, left)
+        assert outcomes[True] == outcomes[False]
+        seen, left = outcomes[True]
+        assert left == 0
+        assert seen[0][:2] == ("delivered", True)
+        assert seen[2][4] is None  # the erased contact's number is not kept
+
+    async def test_a_provider_id_reused_within_a_run_goes_to_the_later_message(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        first = submitted("ws-reuse", ["dd01"], route="route-reuse")
+        later = submitted("ws-reuse", ["dd01"], route="route-reuse")
+        await self._at_once(sessions, [first, later])
+        async with sessions() as session:
+            owner = await session.scalar(
+                sa.select(Submission.message_id).where(
+                    Submission.route == "route-reuse", Submission.provider_id == "dd01"
+                )
+            )
+        assert owner == later.payload.message_id

@@ -1,7 +1,9 @@
-"""Handlers: each applies one event inside the runner's transaction."""
+"""Handlers: each applies one event (a `*_many` one, a run of events) inside the runner's
+transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from herald_events import Envelope
@@ -17,6 +19,11 @@ async def on_sms_submitted(event: Envelope[Any], ctx: HandlerContext) -> None:
     await service.record_submission(
         ctx.session, ctx.outbox, event.workspace_id, payload, ctx.caused_by()
     )
+
+
+async def on_sms_submitted_many(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of submissions (a campaign's) with a few statements."""
+    await service.record_submissions(ctx.session, ctx.outbox, events)
 
 
 async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:

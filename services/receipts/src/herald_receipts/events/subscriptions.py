@@ -35,7 +35,13 @@ def _handset(event: Envelope[Any]) -> bool:
 
 def groups() -> Mapping[str, Sequence[Subscription]]:
     return {
-        "receipts.submissions": [Subscription("sms.submitted", handlers.on_sms_submitted)],
+        "receipts.submissions": [
+            Subscription(
+                "sms.submitted",
+                handlers.on_sms_submitted,
+                handle_many=handlers.on_sms_submitted_many,
+            )
+        ],
         "receipts.gateway": [
             Subscription("gateway.inbound", handlers.on_gateway_inbound, accepts=_receipt)
         ],
