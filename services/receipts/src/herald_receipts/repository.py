@@ -94,7 +94,12 @@ async def submissions_matching(
 
 
 async def park(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(ParkedReceipt).values(values).on_conflict_do_nothing())
+    await park_many(session, [values])
+
+
+async def park_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(ParkedReceipt).values(list(rows)).on_conflict_do_nothing())
 
 
 async def parked_matching(
@@ -142,6 +147,42 @@ async def parts_of(
         .order_by(Submission.part_index)
     )
     return (await session.scalars(query, execution_options={"populate_existing": True})).all()
+
+
+async def parts_of_messages(
+    session: AsyncSession, messages: Iterable[tuple[str, uuid.UUID]]
+) -> dict[tuple[str, uuid.UUID], list[Submission]]:
+    """`parts_of` for many `(workspace, message)` in one query."""
+    keys = set(messages)
+    if not keys:
+        return {}
+    query = (
+        sa.select(Submission)
+        .where(sa.tuple_(Submission.workspace_id, Submission.message_id).in_(keys))
+        .order_by(Submission.workspace_id, Submission.message_id, Submission.part_index)
+    )
+    found: dict[tuple[str, uuid.UUID], list[Submission]] = {}
+    rows = await session.scalars(query, execution_options={"populate_existing": True})
+    for part in rows.all():
+        found.setdefault((part.workspace_id, part.message_id), []).append(part)
+    return found
+
+
+async def lock_deliveries(
+    session: AsyncSession, messages: Iterable[tuple[str, uuid.UUID]]
+) -> dict[tuple[str, uuid.UUID], Delivery]:
+    """`lock_delivery` for many `(workspace, message)` in one query (locked in key order)."""
+    keys = set(messages)
+    if not keys:
+        return {}
+    query = (
+        sa.select(Delivery)
+        .where(sa.tuple_(Delivery.workspace_id, Delivery.message_id).in_(keys))
+        .order_by(Delivery.workspace_id, Delivery.message_id)
+        .with_for_update()
+    )
+    rows = await session.scalars(query, execution_options={"populate_existing": True})
+    return {(row.workspace_id, row.message_id): row for row in rows.all()}
 
 
 async def flush(session: AsyncSession) -> None:

@@ -239,30 +239,80 @@ async def record_receipt(
     caused_by: CausedBy,
 ) -> None:
     """Apply a receipt to its message's part, or park it until the submission is known."""
-    if receipt.provider_message_id is None:
-        log.warning("receipts.receipt_without_id", route=receipt.route)
-        return
-    try:
-        pid = normalise_provider_id(receipt.provider_message_id)
-    except InvalidProviderId:
-        log.warning("receipts.receipt_without_id", route=receipt.route)
+    pid = _receipt_pid(receipt)
+    if pid is None:
         return
     await repository.lock_provider_ids(session, receipt.route, pid.keys)
     if await _apply_receipt(session, outbox, pid, receipt, caused_by):
         return
-    await repository.park(
-        session,
-        {
-            "id": event_id,
-            "workspace_id": workspace_id,
-            "route": receipt.route,
-            "provider_id_normalised": pid.primary,
-            "provider_id_alternate": pid.alternate,
-            "payload": receipt.model_dump(mode="json"),
-            "received_at": receipt.received_at,
-        },
-    )
+    await repository.park(session, _parked_row(workspace_id, event_id, receipt, pid))
     log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+
+
+async def record_receipts(
+    session: AsyncSession, outbox: Outbox, events: Sequence[Envelope[Any]]
+) -> None:
+    """`record_receipt` for a run of delivery receipts, in order, with a few statements: the
+    run's provider ids locked and their submissions, delivery rows and parts read at once;
+    each receipt then applied in memory as one by one would, the changes written by one
+    flush, announcements and parked receipts added together."""
+    items = [(e, e.payload, pid) for e in events if (pid := _receipt_pid(e.payload)) is not None]
+    if not items:
+        return
+    keys = {(receipt.route, key) for _, receipt, pid in items for key in pid.keys}
+    await repository.lock_route_keys(session, keys)
+    candidates: dict[str, Sequence[Submission]] = {}
+    for route in sorted({receipt.route for _, receipt, _ in items}):
+        route_keys = sorted(key for r, key in keys if r == route)
+        candidates[route] = await repository.submissions_matching(session, route, route_keys)
+    matched = [(e, r, pid, _best_match(pid, candidates[r.route])) for e, r, pid in items]
+    messages = {(part.workspace_id, part.message_id) for *_, part in matched if part is not None}
+    records = await repository.lock_deliveries(session, messages)
+    parts = await repository.parts_of_messages(session, messages)
+    announcements: list[tuple[str, str, Envelope[Any]]] = []
+    parked: list[dict[str, Any]] = []
+    for envelope, receipt, pid, part in matched:
+        if part is None:
+            parked.append(_parked_row(envelope.workspace_id, envelope.event_id, receipt, pid))
+            log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+            continue
+        key = (part.workspace_id, part.message_id)
+        record = records.get(key)
+        if record is None:
+            log.error("receipts.delivery_missing", message_id=str(part.message_id))
+            continue
+        if _receipt_changes(part, record, parts.get(key, [part]), receipt):
+            announcements.append(
+                _delivery_event(outbox, record, receipt.received_at, caused_by_event(envelope))
+            )
+    await repository.flush(session)
+    await outbox.add_many(session, announcements)
+    await repository.park_many(session, parked)
+
+
+def _receipt_pid(receipt: GatewayInboundV1) -> ProviderId | None:
+    """The receipt's provider id, or None (logged) when it has none that can be read."""
+    if receipt.provider_message_id is not None:
+        try:
+            return normalise_provider_id(receipt.provider_message_id)
+        except InvalidProviderId:
+            pass
+    log.warning("receipts.receipt_without_id", route=receipt.route)
+    return None
+
+
+def _parked_row(
+    workspace_id: str, event_id: uuid.UUID, receipt: GatewayInboundV1, pid: ProviderId
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "workspace_id": workspace_id,
+        "route": receipt.route,
+        "provider_id_normalised": pid.primary,
+        "provider_id_alternate": pid.alternate,
+        "payload": receipt.model_dump(mode="json"),
+        "received_at": receipt.received_at,
+    }
 
 
 def _best_match(pid: ProviderId, candidates: Sequence[Submission]) -> Submission | None:
@@ -295,17 +345,28 @@ async def _apply_receipt(
     if record is None:
         log.error("receipts.delivery_missing", message_id=str(part.message_id))
         return True
+    parts = await repository.parts_of(session, part.workspace_id, part.message_id)
+    if _receipt_changes(part, record, parts, receipt):
+        event = _delivery_event(outbox, record, receipt.received_at, caused_by)
+        await outbox.add_many(session, [event])
+    await repository.flush(session)
+    return True
+
+
+def _receipt_changes(
+    part: Submission, record: Delivery, parts: Sequence[Submission], receipt: GatewayInboundV1
+) -> bool:
+    """Apply the receipt to its part (one of `parts`, the message's) and the message's
+    delivery row, in memory; True when the message's status or finality changed."""
     after = delivery.apply_receipt(
         _part_state(part), receipt_status.from_receipt(receipt.receipt_status), receipt.error_code
     )
     if after is None:
-        return True
+        return False
     part.status = after.status
     part.final = after.final
     part.error_code = after.error_code
     part.reported_at = receipt.received_at
-    await repository.flush(session)
-    parts = await repository.parts_of(session, part.workspace_id, part.message_id)
     state = delivery.message_state([_part_state(p) for p in parts], record.parts_total)
     changed = (state.status, state.final) != (record.status, record.final)
     record.status = state.status
@@ -314,19 +375,13 @@ async def _apply_receipt(
     record.parts_reported = state.parts_reported
     record.error_code = state.error_code
     record.updated_at = _now()
-    await repository.flush(session)
-    if changed:
-        await _announce_delivery(session, outbox, record, receipt.received_at, caused_by)
-    return True
+    return changed
 
 
-async def _announce_delivery(
-    session: AsyncSession,
-    outbox: Outbox,
-    record: Delivery,
-    reported_at: datetime,
-    caused_by: CausedBy,
-) -> None:
+def _delivery_event(
+    outbox: Outbox, record: Delivery, reported_at: datetime, caused_by: CausedBy
+) -> tuple[str, str, Envelope[Any]]:
+    """`sms.delivered` for the message's status now (logged, the number masked out)."""
     payload = SmsDeliveredV1(
         message_id=record.message_id,
         campaign_id=record.campaign_id,
@@ -346,13 +401,13 @@ async def _announce_delivery(
         event_id=_event_id(SMS_DELIVERED, record.message_id, record.status, record.final),
         **caused_by,
     )
-    await outbox.add(session, SMS_DELIVERED, str(record.message_id), envelope)
     log.info(
         "receipts.delivery_changed",
         message_id=str(record.message_id),
         status=record.status,
         final=record.final,
     )
+    return SMS_DELIVERED, str(record.message_id), envelope
 
 
 # ── gateway.inbound: handsets' messages ──────────────────────────────────────

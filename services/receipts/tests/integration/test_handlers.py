@@ -549,3 +549,78 @@ class TestSubmissionsInRuns:
                 )
             )
         assert owner == later.payload.message_id
+
+
+class TestReceiptsInRuns:
+    async def test_a_run_at_once_ends_as_one_by_one(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Interim then final, the two parts of one message, a duplicate and a late interim
+        after a final, one receipt with no submission yet, one with no id: the same rows,
+        announcements and parked receipts whichever way the run is applied."""
+        outcomes = {}
+        for route, at_once in (("route-r1", False), ("route-rn", True)):
+            ws = f"ws-{route}"
+            subs = [
+                submitted(ws, ["b10001"], route=route),
+                submitted(ws, ["c20001", "c20002"], route=route),
+                submitted(ws, ["d30001"], route=route),
+            ]
+            for event in subs:
+                assert await apply(sessions, event)
+
+            def at(seconds: int) -> datetime:
+                return T0 + timedelta(seconds=seconds)
+
+            run = [
+                receipt(ws, "b10001", "ENROUTE", route=route, at=at(1)),
+                receipt(ws, "c20001", "DELIVRD", route=route, at=at(2)),
+                receipt(ws, "d30001", "DELIVRD", route=route, at=at(3)),
+                receipt(ws, "b10001", "DELIVRD", route=route, at=at(4)),
+                receipt(ws, "e40001", "DELIVRD", route=route, at=at(5)),  # no submission yet
+                receipt(ws, "c20002", "UNDELIV", "001", route=route, at=at(6)),
+                receipt(ws, "d30001", "DELIVRD", route=route, at=at(7)),  # a duplicate
+                receipt(ws, "d30001", "ACCEPTD", route=route, at=at(8)),  # late, after final
+                receipt(ws, None, "DELIVRD", route=route, at=at(9)),
+            ]
+            if at_once:
+                group, sub = subscription("gateway.inbound")
+                assert sub.handle_many is not None
+                async with transaction(sessions) as session:
+                    context = HandlerContext(
+                        session=session, outbox=Outbox("receipts"), group=group
+                    )
+                    await sub.handle_many(run, context)
+            else:
+                for event in run:
+                    assert await apply(sessions, event)
+            seen = []
+            for event in subs:
+                message_id = event.payload.message_id
+                row = await delivery(sessions, message_id)
+                announced = await published(sessions, "sms.delivered", str(message_id))
+                seen.append(
+                    (
+                        row.status,
+                        row.final,
+                        row.parts_delivered,
+                        row.parts_reported,
+                        row.error_code,
+                        [(a["payload"]["status"], a["payload"]["final"]) for a in announced],
+                    )
+                )
+            async with sessions() as session:
+                left = (
+                    await session.scalars(
+                        sa.select(ParkedReceipt.provider_id_normalised).where(
+                            ParkedReceipt.route == route
+                        )
+                    )
+                ).all()
+            outcomes[at_once] = (seen, list(left))
+        assert outcomes[True] == outcomes[False]
+        seen, left = outcomes[True]
+        assert seen[0][:2] == ("delivered", True)
+        assert seen[1][:2] == ("undelivered", True)
+        assert seen[2][:2] == ("delivered", True)  # the late interim did not undo the final
+        assert len(left) == 1

@@ -26,6 +26,11 @@ async def on_sms_submitted_many(events: Sequence[Envelope[Any]], ctx: HandlerCon
     await service.record_submissions(ctx.session, ctx.outbox, events)
 
 
+async def on_receipts_many(events: Sequence[Envelope[Any]], ctx: HandlerContext) -> None:
+    """A run of delivery receipts (the `receipts.gateway` lane takes nothing else)."""
+    await service.record_receipts(ctx.session, ctx.outbox, events)
+
+
 async def on_gateway_inbound(event: Envelope[Any], ctx: HandlerContext) -> None:
     payload: GatewayInboundV1 = event.payload
     if payload.kind == InboundKind.DELIVERY_RECEIPT:

@@ -43,7 +43,12 @@ def groups() -> Mapping[str, Sequence[Subscription]]:
             )
         ],
         "receipts.gateway": [
-            Subscription("gateway.inbound", handlers.on_gateway_inbound, accepts=_receipt)
+            Subscription(
+                "gateway.inbound",
+                handlers.on_gateway_inbound,
+                accepts=_receipt,
+                handle_many=handlers.on_receipts_many,
+            )
         ],
         "receipts.handsets": [
             Subscription("gateway.inbound", handlers.on_gateway_inbound, accepts=_handset)
