@@ -125,19 +125,6 @@ async def delete_parked(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None
         await session.execute(sa.delete(ParkedReceipt).where(ParkedReceipt.id.in_(ids)))
 
 
-async def lock_delivery(
-    session: AsyncSession, workspace_id: str, message_id: uuid.UUID
-) -> Delivery | None:
-    query = (
-        sa.select(Delivery)
-        .where(Delivery.workspace_id == workspace_id, Delivery.message_id == message_id)
-        .with_for_update()
-    )
-    return (
-        await session.execute(query, execution_options={"populate_existing": True})
-    ).scalar_one_or_none()
-
-
 async def parts_of(
     session: AsyncSession, workspace_id: str, message_id: uuid.UUID
 ) -> Sequence[Submission]:
@@ -171,7 +158,7 @@ async def parts_of_messages(
 async def lock_deliveries(
     session: AsyncSession, messages: Iterable[tuple[str, uuid.UUID]]
 ) -> dict[tuple[str, uuid.UUID], Delivery]:
-    """`lock_delivery` for many `(workspace, message)` in one query (locked in key order)."""
+    """The delivery rows of `(workspace, message)`s, locked (in key order) by one query."""
     keys = set(messages)
     if not keys:
         return {}

@@ -111,7 +111,7 @@ async def record_submission(
     await repository.upsert_submissions(session, _submission_rows(workspace_id, submitted, ids))
     await repository.add_delivery(session, _delivery_row(workspace_id, submitted, ids, erased))
     parked = await repository.parked_matching(session, route, keys)
-    await _apply_parked(session, outbox, parked, caused_by)
+    await _apply_receipts(session, outbox, [(r, caused_by) for r in _unparked(parked)])
     await repository.delete_parked(session, [receipt.id for receipt in parked])
 
 
@@ -161,6 +161,7 @@ async def record_submissions(
         parked += await repository.parked_matching(
             session, route, sorted(key for r, key in taken if r == route)
         )
+    receipts: list[tuple[tuple[GatewayInboundV1, ProviderId], CausedBy]] = []
     for envelope, submitted, _, keys in prepared:  # each message's receipts, in their order
         mine = [
             receipt
@@ -168,7 +169,8 @@ async def record_submissions(
             if receipt.route == submitted.route
             and (receipt.provider_id_normalised in keys or receipt.provider_id_alternate in keys)
         ]
-        await _apply_parked(session, outbox, mine, caused_by_event(envelope))
+        receipts += [(r, caused_by_event(envelope)) for r in _unparked(mine)]
+    await _apply_receipts(session, outbox, receipts)
     await repository.delete_parked(session, [receipt.id for receipt in parked])
 
 
@@ -217,16 +219,13 @@ def _delivery_row(
     }
 
 
-async def _apply_parked(
-    session: AsyncSession,
-    outbox: Outbox,
-    parked: Sequence[ParkedReceipt],
-    caused_by: CausedBy,
-) -> None:
-    for receipt in parked:
-        event = GatewayInboundV1.model_validate(receipt.payload)
-        pid = normalise_provider_id(event.provider_message_id or "")
-        await _apply_receipt(session, outbox, pid, event, caused_by)
+def _unparked(parked: Sequence[ParkedReceipt]) -> list[tuple[GatewayInboundV1, ProviderId]]:
+    """Parked receipts as they arrived, with their provider ids (readable: they were)."""
+    receipts = []
+    for row in parked:
+        receipt = GatewayInboundV1.model_validate(row.payload)
+        receipts.append((receipt, normalise_provider_id(receipt.provider_message_id or "")))
+    return receipts
 
 
 # ── gateway.inbound: delivery receipts ───────────────────────────────────────
@@ -243,51 +242,69 @@ async def record_receipt(
     if pid is None:
         return
     await repository.lock_provider_ids(session, receipt.route, pid.keys)
-    if await _apply_receipt(session, outbox, pid, receipt, caused_by):
-        return
-    await repository.park(session, _parked_row(workspace_id, event_id, receipt, pid))
-    log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+    if await _apply_receipts(session, outbox, [((receipt, pid), caused_by)]):
+        await repository.park(session, _parked_row(workspace_id, event_id, receipt, pid))
+        log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
 
 
 async def record_receipts(
     session: AsyncSession, outbox: Outbox, events: Sequence[Envelope[Any]]
 ) -> None:
-    """`record_receipt` for a run of delivery receipts, in order, with a few statements: the
-    run's provider ids locked and their submissions, delivery rows and parts read at once;
-    each receipt then applied in memory as one by one would, the changes written by one
-    flush, announcements and parked receipts added together."""
+    """`record_receipt` for a run of delivery receipts, in order: the run's provider ids locked
+    at once, the receipts applied together (`_apply_receipts`), the unmatched ones parked."""
     items = [(e, e.payload, pid) for e in events if (pid := _receipt_pid(e.payload)) is not None]
     if not items:
         return
-    keys = {(receipt.route, key) for _, receipt, pid in items for key in pid.keys}
-    await repository.lock_route_keys(session, keys)
+    await repository.lock_route_keys(
+        session, {(receipt.route, key) for _, receipt, pid in items for key in pid.keys}
+    )
+    unmatched = await _apply_receipts(
+        session, outbox, [((receipt, pid), caused_by_event(e)) for e, receipt, pid in items]
+    )
+    parked = []
+    for index in unmatched:
+        envelope, receipt, pid = items[index]
+        parked.append(_parked_row(envelope.workspace_id, envelope.event_id, receipt, pid))
+        log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+    await repository.park_many(session, parked)
+
+
+async def _apply_receipts(
+    session: AsyncSession,
+    outbox: Outbox,
+    receipts: Sequence[tuple[tuple[GatewayInboundV1, ProviderId], CausedBy]],
+) -> list[int]:
+    """Apply receipts, in order, to the parts and messages they match, as one by one would:
+    the submissions, delivery rows (locked before their parts are read, so two parts'
+    receipts handled at once still see each other) and parts read at once, each receipt
+    applied in memory, the changes written by one flush and the announcements added
+    together. The positions of the receipts no submission matches (yet)."""
+    if not receipts:
+        return []
     candidates: dict[str, Sequence[Submission]] = {}
-    for route in sorted({receipt.route for _, receipt, _ in items}):
-        route_keys = sorted(key for r, key in keys if r == route)
-        candidates[route] = await repository.submissions_matching(session, route, route_keys)
-    matched = [(e, r, pid, _best_match(pid, candidates[r.route])) for e, r, pid in items]
-    messages = {(part.workspace_id, part.message_id) for *_, part in matched if part is not None}
+    for route in sorted({receipt.route for (receipt, _), _ in receipts}):
+        keys = {k for (r, pid), _ in receipts if r.route == route for k in pid.keys}
+        candidates[route] = await repository.submissions_matching(session, route, sorted(keys))
+    matched = [_best_match(pid, candidates[receipt.route]) for (receipt, pid), _ in receipts]
+    # The submission decides the workspace: a bind may carry several workspaces' messages.
+    messages = {(part.workspace_id, part.message_id) for part in matched if part is not None}
     records = await repository.lock_deliveries(session, messages)
     parts = await repository.parts_of_messages(session, messages)
+    unmatched: list[int] = []
     announcements: list[tuple[str, str, Envelope[Any]]] = []
-    parked: list[dict[str, Any]] = []
-    for envelope, receipt, pid, part in matched:
+    for index, (((receipt, _), caused_by), part) in enumerate(zip(receipts, matched, strict=True)):
         if part is None:
-            parked.append(_parked_row(envelope.workspace_id, envelope.event_id, receipt, pid))
-            log.info("receipts.parked", route=receipt.route, provider_id=pid.raw)
+            unmatched.append(index)
             continue
         key = (part.workspace_id, part.message_id)
         record = records.get(key)
         if record is None:
             log.error("receipts.delivery_missing", message_id=str(part.message_id))
-            continue
-        if _receipt_changes(part, record, parts.get(key, [part]), receipt):
-            announcements.append(
-                _delivery_event(outbox, record, receipt.received_at, caused_by_event(envelope))
-            )
+        elif _receipt_changes(part, record, parts[key], receipt):
+            announcements.append(_delivery_event(outbox, record, receipt.received_at, caused_by))
     await repository.flush(session)
     await outbox.add_many(session, announcements)
-    await repository.park_many(session, parked)
+    return unmatched
 
 
 def _receipt_pid(receipt: GatewayInboundV1) -> ProviderId | None:
@@ -325,32 +342,6 @@ def _best_match(pid: ProviderId, candidates: Sequence[Submission]) -> Submission
     if not ranked:
         return None
     return min(ranked, key=lambda item: (item[0], item[1]))[2]
-
-
-async def _apply_receipt(
-    session: AsyncSession,
-    outbox: Outbox,
-    pid: ProviderId,
-    receipt: GatewayInboundV1,
-    caused_by: CausedBy,
-) -> bool:
-    """False when no submission matches. The message's delivery row is locked before its
-    parts are read, so two parts' receipts handled at once still see each other."""
-    candidates = await repository.submissions_matching(session, receipt.route, list(pid.keys))
-    part = _best_match(pid, candidates)
-    if part is None:
-        return False
-    # The submission decides the workspace: a bind may carry several workspaces' messages.
-    record = await repository.lock_delivery(session, part.workspace_id, part.message_id)
-    if record is None:
-        log.error("receipts.delivery_missing", message_id=str(part.message_id))
-        return True
-    parts = await repository.parts_of(session, part.workspace_id, part.message_id)
-    if _receipt_changes(part, record, parts, receipt):
-        event = _delivery_event(outbox, record, receipt.received_at, caused_by)
-        await outbox.add_many(session, [event])
-    await repository.flush(session)
-    return True
 
 
 def _receipt_changes(
