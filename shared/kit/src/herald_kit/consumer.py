@@ -209,7 +209,12 @@ def _chunks(
     for record, envelope in items:
         many = envelope is not None and subscriptions[record.topic].handle_many is not None
         previous = chunks[-1] if chunks else None
-        if many and previous and previous[0][0].topic == record.topic and previous[0][1]:
+        if (
+            many
+            and previous
+            and previous[0][0].topic == record.topic
+            and previous[0][1] is not None
+        ):
             previous.append((record, envelope))
         else:
             chunks.append([(record, envelope)])
